@@ -1,0 +1,101 @@
+# porthole — top-level build.
+#   make              build agent/porthole
+#   make deps         install the Debian build and test packages (as root) or print the apt-get line
+#   make check        unit tests (cmocka) + integration tests (pytest, real binary)
+#   make check SAN=1  the same, built with ASan + UBSan
+#   make valgrind     the unit tests and a run of the wrapper under valgrind
+#   make demo         a simulated 2-host training job under porthole
+#   make bench        figures (not tests)
+#   make install DESTDIR= PREFIX=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+PKGS    := libssh libcurl libcjson libsystemd
+
+# Debian packages needed to build, test, demo and bench.
+DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
+DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
+             util-linux procps valgrind
+DEB_BENCH := openssh-server dropbear-bin
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD   := build/std
+SANFLAGS :=
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iagent $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+AGENT_SRC := $(sort $(wildcard agent/*.c))
+AGENT_OBJ := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
+LIB_OBJ   := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJ))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps check unit integration valgrind demo bench install clean
+all: agent/porthole
+
+$(BUILD)/porthole: $(AGENT_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+ifeq ($(SAN),1)
+agent/porthole: $(BUILD)/porthole
+else
+agent/porthole: $(BUILD)/porthole
+	install -m 0755 $< $@
+endif
+
+$(BUILD)/agent/%.o: agent/%.c $(wildcard agent/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS_ALL) -lcmocka
+
+deps:
+	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing" $$missing; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+		echo "deps: missing packages; run as root:"; \
+		echo "  apt-get update && apt-get install -y --no-install-recommends" $$missing; exit 1; \
+	fi
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: $(BUILD)/porthole
+	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) PORTHOLE_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(wildcard tests/awsstandin/test_*.py)
+
+check: unit integration
+
+valgrind: SAN :=
+valgrind: $(UNIT_BIN) $(BUILD)/porthole
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) tests/valgrind.sh
+
+demo: $(BUILD)/porthole
+	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) $(PYTHON) tests/demo.py
+
+bench: $(BUILD)/porthole
+	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) $(PYTHON) bench/bench.py
+
+install: agent/porthole
+	install -D -m 0755 agent/porthole $(DESTDIR)$(PREFIX)/bin/porthole
+	install -D -m 0644 lifecycle/porthole.sh $(DESTDIR)$(PREFIX)/share/porthole/porthole.sh
+
+clean:
+	rm -rf build agent/porthole

@@ -1,0 +1,41 @@
+/* identity.h — who this container is: job, host, peers and address.
+ *
+ * Read from SageMaker's resourceconfig.json and environment; outside
+ * SageMaker the host is the hostname and the job PORTHOLE_JOB or "local".
+ * Loading never fails: bad or missing input is reported and a fallback used. */
+#ifndef PORTHOLE_IDENTITY_H
+#define PORTHOLE_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "config.h"
+
+struct identity {
+	bool sagemaker;        /* a valid resourceconfig.json was read */
+	char *job;
+	char *job_arn;         /* NULL outside SageMaker */
+	char *region;          /* NULL when unknown */
+	char *host;
+	char **hosts;
+	size_t n_hosts;
+	char *instance_type;   /* NULL when unknown */
+	char *group_name;
+	char *iface;           /* interface the address came from, or NULL */
+	cJSON *instance_groups; /* as in resourceconfig.json, or NULL */
+	char ipv4[64];         /* "" when none */
+	char ipv6[64];
+	const char *addr_source; /* how the address was found */
+};
+
+void identity_load(struct identity *id, const struct config *cfg);
+void identity_free(struct identity *id);
+
+/* The region named in an ARN (arn:PARTITION:SERVICE:REGION:...), or NULL. */
+char *arn_region(const char *arn);
+
+/* Add job, host, hosts, instance_type, ip ... members to obj. */
+void identity_to_json(const struct identity *id, cJSON *obj);
+
+#endif

@@ -1,0 +1,61 @@
+/* porthole.h — the context of a running porthole (`run` or `serve`): the one
+ * place its mutable state lives.  Modules get the parts they need. */
+#ifndef PORTHOLE_PORTHOLE_H
+#define PORTHOLE_PORTHOLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "control.h"
+#include "hold.h"
+#include "identity.h"
+#include "reaper.h"
+
+#define PORTHOLE_VERSION "0.1.0"
+#define READY_SCHEMA 1
+
+enum phase {
+	PHASE_BEFORE,   /* holding before the command starts */
+	PHASE_TRAINING, /* the command runs */
+	PHASE_AFTER,    /* the command ended; holding */
+	PHASE_SERVING,  /* `porthole serve`: no command of our own */
+	PHASE_EXITING,
+};
+
+struct porthole {
+	sd_event *loop;
+	struct config cfg;
+	struct identity id;
+	struct reaper *reaper;
+	struct hold *hold;
+	struct control *control;
+
+	char **argv;            /* the training command; NULL when serving */
+	enum phase phase;
+	pid_t child;            /* 0 when not running */
+	int wstatus;            /* valid when ended */
+	bool ended;
+	int exit_code;
+	bool stopping;          /* SIGTERM/SIGINT seen: no hold from now on */
+	uint64_t started_usec;  /* monotonic, at porthole start */
+	struct hold_wait *before, *after;
+};
+
+const char *phase_name(enum phase p);
+
+/* run.c */
+/* Takes over cfg's contents.  argv NULL: serve without a command. */
+int porthole_run(struct config *cfg, char **argv);
+void porthole_exit(struct porthole *p, int code);
+
+/* requests.c: the control socket's commands. */
+void requests_handler(struct porthole *p, struct control_handler *out);
+cJSON *porthole_status_json(const struct porthole *p);
+
+/* ready.c */
+void ready_announce(const struct porthole *p);
+
+#endif

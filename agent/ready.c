@@ -1,0 +1,63 @@
+/* ready.c — the ready record: one human line and one JSON line on stdout,
+ * which SageMaker ships to CloudWatch with the training log.  The JSON
+ * schema is documented in docs/ready-record.md; bump READY_SCHEMA on any
+ * incompatible change. */
+#include "porthole.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "duration.h"
+#include "log.h"
+
+static cJSON *ready_json(const struct porthole *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	char ts[32];
+
+	clock_real_iso(clock_real_usec(), ts, sizeof(ts));
+	cJSON_AddStringToObject(o, "porthole", "ready");
+	cJSON_AddNumberToObject(o, "schema", READY_SCHEMA);
+	cJSON_AddStringToObject(o, "version", PORTHOLE_VERSION);
+	cJSON_AddStringToObject(o, "ts", ts);
+	identity_to_json(&p->id, o);
+	/* No SSH endpoint yet: port stays null until one listens. */
+	cJSON_AddNullToObject(o, "port");
+	cJSON_AddStringToObject(o, "state", phase_name(p->phase));
+	cJSON_AddStringToObject(o, "hold", hold_policy_name(p->cfg.hold));
+	cJSON_AddNumberToObject(o, "window_s", (double)p->cfg.window);
+	cJSON *st = cJSON_CreateObject();
+	hold_status(p->hold, st);
+	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "waits"), 0);
+	const cJSON *d = w ? cJSON_GetObjectItem(w, "deadline") : NULL;
+	if (cJSON_IsString(d))
+		cJSON_AddStringToObject(o, "deadline", d->valuestring);
+	else
+		cJSON_AddNullToObject(o, "deadline");
+	cJSON_Delete(st);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	return o;
+}
+
+void ready_announce(const struct porthole *p)
+{
+	cJSON *o = ready_json(p);
+	char *line = cJSON_PrintUnformatted(o);
+	char win[32];
+	const struct identity *id = &p->id;
+
+	duration_format(p->cfg.window, win, sizeof(win));
+	printf("porthole %s ready: job %s, host %s (%zu host%s), ip %s; hold %s, window %s%s; "
+	       "`porthole status` shows the state\n",
+	       PORTHOLE_VERSION, id->job, id->host, id->n_hosts, id->n_hosts == 1 ? "" : "s",
+	       id->ipv4[0] ? id->ipv4 : "unknown", hold_policy_name(p->cfg.hold), win,
+	       p->phase == PHASE_BEFORE ? "; waiting for `porthole continue` before starting the command" : "");
+	if (line)
+		printf("%s\n", line);
+	fflush(stdout);
+	/* The same record goes to the log sinks (CloudWatch) as an event. */
+	log_event(PLOG_DEBUG, "ready", o, "ready");
+	free(line);
+}

@@ -1,0 +1,278 @@
+/* run.c — `porthole run -- CMD` and `porthole serve`: PID 1 duties, the
+ * command's life, and when porthole itself may end. */
+#include "porthole.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "failure.h"
+#include "log.h"
+#include "spawn.h"
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+#define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+
+const char *phase_name(enum phase ph)
+{
+	static const char *const names[] = { "waiting-before-start", "training", "holding", "serving", "exiting" };
+	return names[ph];
+}
+
+void porthole_exit(struct porthole *p, int code)
+{
+	if (p->phase == PHASE_EXITING)
+		return;
+	p->phase = PHASE_EXITING;
+	p->exit_code = code;
+	hold_shutdown(p->hold);
+	sd_event_exit(p->loop, code);
+}
+
+static void record_failure(struct porthole *p, const char *reason)
+{
+	int rc = failure_write(p->cfg.ml_root, reason);
+	if (rc < 0)
+		log_error("cannot write %s/output/failure: %s", p->cfg.ml_root, strerror(-rc));
+}
+
+static void on_after_done(void *ud, struct hold_wait *w, enum wait_end why)
+{
+	struct porthole *p = ud;
+	(void)w;
+
+	p->after = NULL;
+	if (why != END_SHUTDOWN)
+		porthole_exit(p, p->exit_code);
+}
+
+static bool wants_hold(const struct porthole *p)
+{
+	if (p->stopping || hold_was_released(p->hold) || p->cfg.window == 0)
+		return false;
+	return p->cfg.hold == HOLD_ALWAYS || (p->cfg.hold == HOLD_ON_FAILURE && p->exit_code != 0);
+}
+
+static void on_command_exit(void *ud, pid_t pid, int wstatus)
+{
+	struct porthole *p = ud;
+	char how[128];
+	(void)pid;
+
+	p->child = 0;
+	p->ended = true;
+	p->wstatus = wstatus;
+	p->exit_code = exit_code_for(wstatus);
+	describe_wait_status(wstatus, how, sizeof(how));
+
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddNumberToObject(f, "exit_code", p->exit_code);
+	cJSON_AddStringToObject(f, "how", how);
+	log_event(p->exit_code ? PLOG_WARN : PLOG_INFO, "command_exit", f, "training command %s", how);
+	if (p->exit_code != 0) {
+		char reason[256];
+		snprintf(reason, sizeof(reason), "training command %s", how);
+		record_failure(p, reason);
+	}
+	if (!wants_hold(p)) {
+		porthole_exit(p, p->exit_code);
+		return;
+	}
+	p->phase = PHASE_AFTER;
+	p->after = hold_wait_begin(p->hold, WAIT_AFTER, NULL, p->cfg.window * USEC_PER_SEC, on_after_done, p);
+	if (!p->after)
+		porthole_exit(p, p->exit_code);
+}
+
+static void start_command(struct porthole *p)
+{
+	int exec_errno, rc;
+	pid_t pid;
+
+	rc = spawn_command(p->argv, &pid, &exec_errno);
+	if (rc < 0) {
+		char reason[512];
+		log_error("cannot start training command \"%s\": %s", p->argv[0], strerror(-rc));
+		snprintf(reason, sizeof(reason), "porthole could not start the training command \"%s\": %s",
+			 p->argv[0], strerror(-rc));
+		record_failure(p, reason);
+		porthole_exit(p, 126);
+		return;
+	}
+	if (exec_errno) {
+		char reason[512];
+		const char *path = getenv("PATH");
+		if (exec_failure_code(exec_errno) == 127)
+			snprintf(reason, sizeof(reason), "training command \"%s\" not found%s%s%s", p->argv[0],
+				 strchr(p->argv[0], '/') ? "" : " on PATH (", strchr(p->argv[0], '/') ? "" : (path ? path : ""),
+				 strchr(p->argv[0], '/') ? "" : ")");
+		else
+			snprintf(reason, sizeof(reason), "training command \"%s\" cannot be executed: %s", p->argv[0],
+				 strerror(exec_errno));
+		log_error("%s", reason);
+		/* Written now: the exit status alone would say only 126/127. */
+		record_failure(p, reason);
+	}
+	p->child = pid;
+	p->phase = PHASE_TRAINING;
+	if (reaper_watch(p->reaper, pid, on_command_exit, p) < 0) {
+		log_error("out of memory watching the training command");
+		porthole_exit(p, 1);
+		return;
+	}
+	if (!exec_errno)
+		log_debug("training command started as pid %d", (int)pid);
+}
+
+static void on_before_done(void *ud, struct hold_wait *w, enum wait_end why)
+{
+	struct porthole *p = ud;
+	(void)w;
+
+	p->before = NULL;
+	if (why != END_SHUTDOWN)
+		start_command(p);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct porthole *p = ud;
+	int sig = (int)si->ssi_signo;
+	bool stop = sig == SIGTERM || sig == SIGINT;
+	(void)s;
+
+	switch (p->phase) {
+	case PHASE_TRAINING:
+		if (stop && !p->stopping) {
+			p->stopping = true;
+			log_info("received SIG%s: passing it to the training command; no hold will follow",
+				 sigabbrev_np(sig));
+		}
+		/* The whole group, so helpers the command started hear it too. */
+		if (kill(-p->child, sig) < 0 && errno == ESRCH)
+			kill(p->child, sig);
+		break;
+	case PHASE_BEFORE:
+		if (stop) {
+			log_info("received SIG%s before the training command started; exiting", sigabbrev_np(sig));
+			porthole_exit(p, 128 + sig);
+		}
+		break;
+	case PHASE_AFTER:
+		if (stop) {
+			log_info("received SIG%s: ending the hold", sigabbrev_np(sig));
+			porthole_exit(p, p->exit_code);
+		}
+		break;
+	case PHASE_SERVING:
+		if (stop)
+			porthole_exit(p, 0);
+		break;
+	case PHASE_EXITING:
+		break;
+	}
+	return 0;
+}
+
+static int setup_loop(struct porthole *p)
+{
+	sigset_t mask;
+	int rc;
+
+	sigemptyset(&mask);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		sigaddset(&mask, forwarded[i]);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* Background porthole must not be stopped by terminal I/O, and a
+	 * closed client must not kill it. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+
+	rc = sd_event_new(&p->loop);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < N_FORWARDED; i++) {
+		rc = sd_event_add_signal(p->loop, NULL, forwarded[i], on_signal, p);
+		if (rc < 0)
+			return rc;
+	}
+	rc = reaper_new(p->loop, p->argv != NULL, &p->reaper);
+	if (rc < 0)
+		return rc;
+	return hold_new(p->loop, p->cfg.idle_grace * USEC_PER_SEC, p->cfg.max_hold * USEC_PER_SEC, &p->hold);
+}
+
+static void open_control(struct porthole *p)
+{
+	struct control_handler h;
+	int rc;
+
+	requests_handler(p, &h);
+	rc = control_new(p->loop, p->cfg.control_socket, &h, &p->control);
+	if (rc == -EADDRINUSE)
+		log_error("another porthole answers on %s (PORTHOLE_CONTROL_SOCKET); this one runs without a control "
+			  "socket", p->cfg.control_socket);
+	else if (rc < 0)
+		log_error("cannot open control socket %s (PORTHOLE_CONTROL_SOCKET): %s; `porthole status` and friends "
+			  "will not reach this porthole", p->cfg.control_socket, strerror(-rc));
+}
+
+int porthole_run(struct config *cfg, char **argv)
+{
+	struct porthole p = { .argv = argv, .started_usec = clock_mono_usec() };
+	int rc;
+
+	p.cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	rc = setup_loop(&p);
+	if (rc < 0) {
+		/* Without a loop porthole can do nothing useful; the training
+		 * must still run, so get out of its way. */
+		log_error("cannot set up the event loop: %s; running the training command without porthole",
+			  strerror(-rc));
+		if (argv) {
+			sigset_t none;
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			execvp(argv[0], argv);
+			log_error("cannot run \"%s\": %s", argv[0], strerror(errno));
+			return exec_failure_code(errno);
+		}
+		return 1;
+	}
+	identity_load(&p.id, &p.cfg);
+	open_control(&p);
+
+	if (!argv) {
+		p.phase = PHASE_SERVING;
+	} else if (p.cfg.hold_before) {
+		p.phase = PHASE_BEFORE;
+		p.before = hold_wait_begin(p.hold, WAIT_BEFORE, NULL, p.cfg.window * USEC_PER_SEC, on_before_done, &p);
+	} else {
+		p.phase = PHASE_TRAINING;
+	}
+	ready_announce(&p);
+	/* Started after the ready line, so it is never delayed by the command. */
+	if (p.phase == PHASE_TRAINING || (p.phase == PHASE_BEFORE && !p.before))
+		start_command(&p);
+
+	rc = p.phase == PHASE_EXITING ? p.exit_code : sd_event_loop(p.loop);
+	if (rc < 0) {
+		log_error("event loop failed: %s", strerror(-rc));
+		rc = p.ended ? p.exit_code : 1;
+	}
+	hold_shutdown(p.hold);
+	control_free(p.control);
+	hold_free(p.hold);
+	reaper_free(p.reaper);
+	identity_free(&p.id);
+	config_free(&p.cfg);
+	sd_event_unref(p.loop);
+	return rc;
+}
