@@ -77,17 +77,18 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 integration: $(BUILD)/porthole
-	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) PORTHOLE_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(wildcard tests/awsstandin/test_*.py)
+	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) PORTHOLE_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(wildcard tests/lifecycle) $(wildcard tests/awsstandin/test_*.py)
 
-check: unit integration
+check: deps
+	$(MAKE) unit integration
 
-valgrind: SAN :=
 valgrind: $(UNIT_BIN) $(BUILD)/porthole
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
 		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
 	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) tests/valgrind.sh
 
-demo: $(BUILD)/porthole
+demo: deps
+	$(MAKE) $(BUILD)/porthole
 	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) $(PYTHON) tests/demo.py
 
 bench: $(BUILD)/porthole

@@ -28,7 +28,7 @@ static int connect_or_explain(const char *path)
 
 	if (fd < 0)
 		fprintf(stderr,
-			"porthole: no porthole is running here (cannot connect to %s: %s); start one with "
+			"porthole: error: no porthole is running here (cannot connect to %s: %s); start one with "
 			"`porthole run -- CMD` or `porthole serve`, or set PORTHOLE_CONTROL_SOCKET\n",
 			path, strerror(-fd));
 	return fd;
@@ -47,12 +47,12 @@ static cJSON *call(const char *path, cJSON *req)
 	reply = control_call(fd, req, &err);
 	close(fd);
 	if (!reply) {
-		fprintf(stderr, "porthole: lost the connection to porthole at %s: %s\n", path, strerror(err));
+		fprintf(stderr, "porthole: error: lost the connection to porthole at %s: %s\n", path, strerror(err));
 		return NULL;
 	}
 	if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
 		const cJSON *e = cJSON_GetObjectItem(reply, "error");
-		fprintf(stderr, "porthole: %s\n", cJSON_IsString(e) ? e->valuestring : "request failed");
+		fprintf(stderr, "porthole: error: %s\n", cJSON_IsString(e) ? e->valuestring : "request failed");
 		cJSON_Delete(reply);
 		return NULL;
 	}
@@ -105,7 +105,7 @@ static int parse_duration_arg(const char *what, const char *s, uint64_t *sec)
 {
 	if (duration_parse(s, sec) == 0)
 		return 0;
-	fprintf(stderr, "porthole: %s: \"%s\" is not a duration; expected e.g. 90s, 30m, 1h30m or plain seconds\n",
+	fprintf(stderr, "porthole: error: %s: \"%s\" is not a duration; expected e.g. 90s, 30m, 1h30m or plain seconds\n",
 		what, s);
 	return -1;
 }
@@ -184,7 +184,7 @@ static int cmd_attach(const char *path)
 		return 1;
 	reply = control_call(fd, request("attach"), &err);
 	if (!reply || !cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
-		fprintf(stderr, "porthole: attach failed: %s\n", reply ? str(reply, "error", "?") : strerror(err));
+		fprintf(stderr, "porthole: error: attach failed: %s\n", reply ? str(reply, "error", "?") : strerror(err));
 		cJSON_Delete(reply);
 		close(fd);
 		return 1;

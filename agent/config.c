@@ -2,6 +2,7 @@
  * only supplies text, and the text is judged the same way whatever its layer. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -11,13 +12,23 @@
 
 #include "duration.h"
 
-enum kind { K_ENUM, K_DURATION, K_BOOL, K_PATH, K_NAME, K_LEVEL };
+enum kind {
+	K_ENUM, K_DURATION, K_BOOL, K_PATH, K_NAME, K_LEVEL,
+	K_PORT,     /* 0-65535 (0: any free port), as unsigned */
+	K_UINT,     /* 0-1000000, as unsigned */
+	K_TEXT,     /* any text; empty: NULL */
+	K_OPTPATH,  /* an absolute path; empty: NULL */
+	K_ADDRS,    /* "all", or IP addresses / "localhost" separated by commas or spaces */
+	K_STARTUPS, /* "N" or "start:rate:full", as struct ssh_startups */
+};
 
 #define L_ALL ((1u << LAYER__COUNT) - 1)
 #define L_NO_HYPER (L_ALL & ~(1u << LAYER_HYPER))
 
 static const char *const hold_choices[] = { "never", "on-failure", "always", NULL };
 static const char *const level_choices[] = { "debug", "info", "warning", "error", NULL };
+static const char *const ssh_choices[] = { "embedded", "openssh", "off", NULL };
+static const char *const cw_choices[] = { "auto", "on", "off", NULL };
 
 static const struct setting {
 	const char *name; /* PORTHOLE_<name>, porthole_<name>, --<name> */
@@ -47,6 +58,47 @@ static const struct setting {
 		      "job name outside SageMaker (default: TRAINING_JOB_NAME, else local)" },
 	[SET_LOG_LEVEL] = { "LOG_LEVEL", K_LEVEL, "info", offsetof(struct config, log_level), level_choices,
 			    L_ALL, "debug, info, warning or error" },
+	[SET_SSH] = { "SSH", K_ENUM, "embedded", offsetof(struct config, ssh), ssh_choices, L_ALL,
+		      "SSH endpoint: embedded, openssh (the image's sshd) or off" },
+	[SET_SSH_PORT] = { "SSH_PORT", K_PORT, "22", offsetof(struct config, ssh_port), NULL, L_ALL,
+			   "SSH port (0: any free port, announced in the ready record)" },
+	[SET_SSH_LISTEN] = { "SSH_LISTEN", K_ADDRS, "all", offsetof(struct config, ssh_listen), NULL, L_ALL,
+			     "SSH listen addresses (all, or a list of IP addresses)" },
+	[SET_HOST_KEY] = { "HOST_KEY", K_OPTPATH, "", offsetof(struct config, host_key), NULL, L_NO_HYPER,
+			   "SSH host key file (default: a new Ed25519 key at each start)" },
+	[SET_AUTHORIZED_KEYS] = { "AUTHORIZED_KEYS", K_TEXT, "", offsetof(struct config, authorized_keys), NULL,
+				  L_ALL, "authorized_keys lines, newline separated" },
+	[SET_AUTHORIZED_KEYS_FILE] = { "AUTHORIZED_KEYS_FILE", K_OPTPATH, "",
+				       offsetof(struct config, authorized_keys_file), NULL, L_NO_HYPER,
+				       "an extra authorized_keys file" },
+	[SET_SFTP_SERVER] = { "SFTP_SERVER", K_OPTPATH, "", offsetof(struct config, sftp_server), NULL, L_NO_HYPER,
+			      "external SFTP server program (default: porthole's own)" },
+	[SET_LOGIN_GRACE] = { "LOGIN_GRACE", K_DURATION, "30s", offsetof(struct config, login_grace), NULL, L_ALL,
+			      "time an SSH client has to log in" },
+	[SET_MAX_AUTH_TRIES] = { "MAX_AUTH_TRIES", K_UINT, "6", offsetof(struct config, max_auth_tries), NULL, L_ALL,
+				 "SSH authentication attempts per connection" },
+	[SET_MAX_STARTUPS] = { "MAX_STARTUPS", K_STARTUPS, "10:30:100", offsetof(struct config, max_startups), NULL,
+			       L_ALL, "unauthenticated SSH connections at once (N or start:rate:full)" },
+	[SET_SSH_IDLE_TIMEOUT] = { "SSH_IDLE_TIMEOUT", K_DURATION, "0", offsetof(struct config, ssh_idle_timeout),
+				   NULL, L_ALL, "drop SSH connections without traffic this long (0: never)" },
+	[SET_SSH_KEEPALIVE] = { "SSH_KEEPALIVE", K_DURATION, "60s", offsetof(struct config, ssh_keepalive), NULL,
+				L_ALL, "SSH keepalive interval (0: none)" },
+	[SET_SSH_GATEWAY_PORTS] = { "SSH_GATEWAY_PORTS", K_BOOL, "0", offsetof(struct config, ssh_gateway_ports),
+				    NULL, L_ALL, "let ssh -R listen on other addresses than loopback" },
+	[SET_CLOUDWATCH] = { "CLOUDWATCH", K_ENUM, "auto", offsetof(struct config, cloudwatch), cw_choices, L_ALL,
+			     "publish events to CloudWatch Logs: auto (in SageMaker training jobs), on, off" },
+	[SET_LOG_GROUP] = { "LOG_GROUP", K_TEXT, "", offsetof(struct config, log_group), NULL, L_ALL,
+			    "CloudWatch log group (default /aws/sagemaker/TrainingJobs)" },
+	[SET_LOG_STREAM] = { "LOG_STREAM", K_TEXT, "", offsetof(struct config, log_stream), NULL, L_ALL,
+			     "CloudWatch log stream (default <job>/<host>-<epoch>/ssm)" },
+	[SET_CREATE_LOG_GROUP] = { "CREATE_LOG_GROUP", K_BOOL, "0", offsetof(struct config, create_log_group), NULL,
+				   L_ALL, "create the log group if it does not exist" },
+	[SET_SPOOL_DIR] = { "SPOOL_DIR", K_PATH, "/run/porthole/spool", offsetof(struct config, spool_dir), NULL,
+			    L_NO_HYPER, "where events wait until CloudWatch has them" },
+	[SET_SPOOL_MAX_MB] = { "SPOOL_MAX_MB", K_UINT, "64", offsetof(struct config, spool_max_mb), NULL, L_ALL,
+			       "spool size bound in MiB; the oldest events go past it" },
+	[SET_FLUSH_TIMEOUT] = { "FLUSH_TIMEOUT", K_DURATION, "10s", offsetof(struct config, flush_timeout), NULL,
+				L_ALL, "at exit, how long to keep sending spooled events" },
 };
 
 static const char *const layer_names[LAYER__COUNT] = {
@@ -95,6 +147,60 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static bool valid_addrs(const char *s)
+{
+	char buf[1024], *save = NULL;
+	int n = 0;
+
+	if (strcmp(s, "all") == 0)
+		return true;
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (char *a = strtok_r(buf, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save), n++) {
+		unsigned char bin[16];
+		if (strcmp(a, "localhost") != 0 && inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+			return false;
+	}
+	return n > 0;
+}
+
+static int parse_startups(const char *s, struct ssh_startups *out)
+{
+	struct ssh_startups v;
+	char rest;
+
+	/* sscanf's %u takes "-1" as 4294967295: allow digits and colons only. */
+	if (s[strspn(s, "0123456789:")] != '\0')
+		return -EINVAL;
+	if (sscanf(s, "%u:%u:%u%c", &v.start, &v.rate, &v.full, &rest) == 3) {
+		if (!v.start || !v.rate || v.rate > 100 || v.full < v.start || !isdigit((unsigned char)*s))
+			return -EINVAL;
+	} else if (parse_uint(s, 100000, &v.start) == 0 && v.start) {
+		v.full = v.start;
+		v.rate = 100;
+	} else {
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 static const char *expected(const struct setting *s, char *buf, size_t len)
 {
 	switch (s->kind) {
@@ -106,6 +212,18 @@ static const char *expected(const struct setting *s, char *buf, size_t len)
 		return "an absolute path";
 	case K_NAME:
 		return "1 to 128 characters from A-Z a-z 0-9 . _ -";
+	case K_PORT:
+		return "a port number from 0 to 65535 (0: any free port)";
+	case K_UINT:
+		return "a whole number from 0 to 1000000";
+	case K_TEXT:
+		return "text";
+	case K_OPTPATH:
+		return "an absolute path, or nothing";
+	case K_ADDRS:
+		return "all, or IP addresses (or localhost) separated by commas";
+	case K_STARTUPS:
+		return "N or start:rate:full, such as 10:30:100";
 	case K_ENUM:
 	case K_LEVEL: {
 		size_t off = (size_t)snprintf(buf, len, "one of");
@@ -143,6 +261,30 @@ static int apply(const struct setting *s, const char *text, struct config *cfg)
 			return -EINVAL;
 		char *dup = strdup(text);
 		if (!dup)
+			return -ENOMEM;
+		free(*(char **)field);
+		*(char **)field = dup;
+		return 0;
+	}
+	case K_PORT:
+	case K_UINT: {
+		unsigned v;
+		if (parse_uint(text, s->kind == K_PORT ? 65535 : 1000000, &v) < 0)
+			return -EINVAL;
+		*(unsigned *)field = v;
+		return 0;
+	}
+	case K_STARTUPS:
+		return parse_startups(text, (struct ssh_startups *)field);
+	case K_TEXT:
+	case K_OPTPATH:
+	case K_ADDRS: {
+		char *dup = NULL;
+		if (s->kind == K_OPTPATH && text[0] && text[0] != '/')
+			return -EINVAL;
+		if (s->kind == K_ADDRS && !valid_addrs(text))
+			return -EINVAL;
+		if (text[0] && !(dup = strdup(text)))
 			return -ENOMEM;
 		free(*(char **)field);
 		*(char **)field = dup;
@@ -212,7 +354,8 @@ static void known_list(char *buf, size_t len, const char *prefix, bool lower, un
 static void read_conf(struct config *cfg, struct source *src, const char *path, bool explicit)
 {
 	FILE *f = fopen(path, "re");
-	char line[4096], known[1024];
+	char *line = NULL, known[1024];
+	size_t cap = 0;
 	unsigned lineno = 0;
 
 	if (!f) {
@@ -223,7 +366,7 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 		}
 		return;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &cap, f) >= 0) {
 		char *p = trim(line), *eq, *key, *val;
 		lineno++;
 		if (!*p || *p == '#')
@@ -246,12 +389,18 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 		int id = strncmp(key, "PORTHOLE_", 9) == 0 ? lookup(key + 9) : -1;
 		if (id < 0 || !(settings[id].layers & (1u << LAYER_CONF))) {
 			known_list(known, sizeof(known), "PORTHOLE_", false, LAYER_CONF);
-			log_error("%s:%u: unknown setting %s (known: %s); line ignored", path, lineno, key, known);
+			log_error("%s:%u: unknown setting %s=\"%s\" (known: %s); line ignored", path, lineno, key, val, known);
 			cfg->errors++;
 			continue;
 		}
 		source_set(src, id, val, lineno);
 	}
+	/* getline stops the same way at EOF and on a read error (a directory). */
+	if (ferror(f)) {
+		log_error("cannot read conf file %s: %s; using the other layers", path, strerror(errno));
+		cfg->errors++;
+	}
+	free(line);
 	fclose(f);
 }
 
@@ -272,13 +421,15 @@ static void read_env(struct config *cfg, struct source *src)
 			kl = sizeof(key) - 1;
 		memcpy(key, *e + 9, kl);
 		key[kl] = '\0';
-		if (strcmp(key, "CONFIG") == 0)
+		/* Not settings: the conf file's own path, and the binary's path
+		 * for lifecycle/porthole.sh. */
+		if (strcmp(key, "CONFIG") == 0 || strcmp(key, "BIN") == 0)
 			continue;
 		int id = lookup(key);
 		if (id < 0) {
 			known_list(known, sizeof(known), "PORTHOLE_", false, LAYER_ENV);
-			log_error("unknown setting PORTHOLE_%s in the environment (known: %s, PORTHOLE_CONFIG); ignored",
-				  key, known);
+			log_error("unknown setting PORTHOLE_%s=\"%s\" in the environment (known: %s, PORTHOLE_CONFIG, PORTHOLE_BIN); "
+				  "ignored", key, eq + 1, known);
 			cfg->errors++;
 			continue;
 		}
@@ -371,7 +522,10 @@ static void read_hyper(struct config *cfg, struct source *src, const char *path)
 		int id = lookup(upper);
 		if (id < 0 || !(settings[id].layers & (1u << LAYER_HYPER))) {
 			known_list(known, sizeof(known), "porthole_", true, LAYER_HYPER);
-			log_error("%s: unknown hyperparameter %s (known: %s); ignored", path, item->string, known);
+			char *v = hyper_text(item);
+			log_error("%s: unknown hyperparameter %s=\"%s\" (known: %s); ignored", path, item->string,
+				  v ? v : "?", known);
+			free(v);
 			cfg->errors++;
 			continue;
 		}
@@ -422,6 +576,18 @@ static void describe(const struct setting *s, enum config_layer layer, const str
 	}
 }
 
+/* Would text be accepted for s?  Judged on a scratch config. */
+static bool judge(const struct setting *s, const char *text)
+{
+	struct config scratch;
+	bool ok;
+
+	memset(&scratch, 0, sizeof(scratch));
+	ok = apply(s, text, &scratch) == 0;
+	config_free(&scratch);
+	return ok;
+}
+
 static void resolve(struct config *cfg, int id, const struct source *src, const char *hyper_path)
 {
 	const struct setting *s = &settings[id];
@@ -431,11 +597,10 @@ static void resolve(struct config *cfg, int id, const struct source *src, const 
 	for (int l = LAYER_FLAG; l > LAYER_DEFAULT; l--) {
 		if (!src[l].text[id] || !(s->layers & (1u << l)))
 			continue;
-		if (apply(s, src[l].text[id], cfg) == 0) {
+		if (winner == LAYER_DEFAULT && apply(s, src[l].text[id], cfg) == 0)
 			winner = l;
-			break;
-		}
-		bad[l] = true;
+		else if (winner == LAYER_DEFAULT || !judge(s, src[l].text[id]))
+			bad[l] = true; /* overridden or not, bad input is reported */
 	}
 	if (winner == LAYER_DEFAULT)
 		apply(s, s->def, cfg);
@@ -493,7 +658,8 @@ void config_load(struct config *cfg, const struct config_flags *flags)
 void config_free(struct config *cfg)
 {
 	for (int i = 0; i < SET__COUNT; i++)
-		if (settings[i].kind == K_PATH || settings[i].kind == K_NAME)
+		if (settings[i].kind == K_PATH || settings[i].kind == K_NAME || settings[i].kind == K_TEXT ||
+		    settings[i].kind == K_OPTPATH || settings[i].kind == K_ADDRS)
 			free(*(char **)((char *)cfg + settings[i].off));
 	free(cfg->conf_path);
 	memset(cfg, 0, sizeof(*cfg));
@@ -582,6 +748,15 @@ static void format_value(const struct config *cfg, int id, char *buf, size_t len
 	case K_BOOL:
 		snprintf(buf, len, "%d", *(const bool *)field ? 1 : 0);
 		break;
+	case K_PORT:
+	case K_UINT:
+		snprintf(buf, len, "%u", *(const unsigned *)field);
+		break;
+	case K_STARTUPS: {
+		const struct ssh_startups *st = field;
+		snprintf(buf, len, "%u:%u:%u", st->start, st->rate, st->full);
+		break;
+	}
 	default:
 		snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : "");
 	}

@@ -15,6 +15,18 @@
 
 enum hold_policy { HOLD_NEVER, HOLD_ON_FAILURE, HOLD_ALWAYS };
 
+/* auto: publish to CloudWatch inside a SageMaker training job only. */
+enum cw_mode { CW_AUTO, CW_ON, CW_OFF };
+
+enum ssh_mode { SSH_EMBEDDED, SSH_OPENSSH, SSH_OFF };
+
+/* OpenSSH's MaxStartups "start:rate:full": from `start` unauthenticated
+ * connections on, refuse new ones with probability rising from rate% to
+ * 100% at `full`. */
+struct ssh_startups {
+	unsigned start, rate, full;
+};
+
 enum config_layer { LAYER_DEFAULT, LAYER_CONF, LAYER_HYPER, LAYER_ENV, LAYER_FLAG, LAYER__COUNT };
 
 enum setting_id {
@@ -27,6 +39,26 @@ enum setting_id {
 	SET_ML_ROOT,
 	SET_JOB,
 	SET_LOG_LEVEL,
+	SET_SSH,
+	SET_SSH_PORT,
+	SET_SSH_LISTEN,
+	SET_HOST_KEY,
+	SET_AUTHORIZED_KEYS,
+	SET_AUTHORIZED_KEYS_FILE,
+	SET_SFTP_SERVER,
+	SET_LOGIN_GRACE,
+	SET_MAX_AUTH_TRIES,
+	SET_MAX_STARTUPS,
+	SET_SSH_IDLE_TIMEOUT,
+	SET_SSH_KEEPALIVE,
+	SET_SSH_GATEWAY_PORTS,
+	SET_CLOUDWATCH,
+	SET_LOG_GROUP,
+	SET_LOG_STREAM,
+	SET_CREATE_LOG_GROUP,
+	SET_SPOOL_DIR,
+	SET_SPOOL_MAX_MB,
+	SET_FLUSH_TIMEOUT,
 	SET__COUNT
 };
 
@@ -44,6 +76,30 @@ struct config {
 	char *job;           /* "" when not set */
 	enum plog_level log_level;
 
+	/* The SSH endpoint. */
+	enum ssh_mode ssh;
+	unsigned ssh_port;
+	char *ssh_listen;           /* "all", or addresses separated by commas/spaces */
+	char *host_key;             /* NULL: generate one at start */
+	char *authorized_keys;      /* inline authorized_keys lines; NULL when unset */
+	char *authorized_keys_file; /* NULL when unset */
+	char *sftp_server;          /* NULL: `porthole sftp-server` */
+	uint64_t login_grace;       /* seconds */
+	unsigned max_auth_tries;
+	struct ssh_startups max_startups;
+	uint64_t ssh_idle_timeout;  /* seconds; 0: none */
+	uint64_t ssh_keepalive;     /* seconds; 0: none */
+	bool ssh_gateway_ports;     /* ssh -R may bind non-loopback addresses */
+
+	/* The CloudWatch publisher. */
+	enum cw_mode cloudwatch;
+	char *log_group;            /* NULL: /aws/sagemaker/TrainingJobs */
+	char *log_stream;           /* NULL: <job>/<host>-<epoch>/ssm */
+	bool create_log_group;
+	char *spool_dir;
+	unsigned spool_max_mb;
+	uint64_t flush_timeout;     /* seconds */
+
 	char *conf_path;
 	enum config_layer layer[SET__COUNT]; /* where each effective value came from */
 	unsigned errors;                     /* bad values reported while loading */
@@ -57,9 +113,9 @@ struct config_flags {
 };
 
 /* Consume a setting flag at argv[*i] ("--window 30m", "--window=30m",
- * "--hold-before", "--config FILE").  1 if consumed (advancing *i past its
- * value), 0 if argv[*i] is not a setting flag, -1 (after printing why) for a
- * flag missing its value. */
+ * "--hold-before", "--config FILE").  1 if consumed (leaving *i on the last
+ * argument it used: the value, when separate), 0 if argv[*i] is not a
+ * setting flag, -1 (after printing why) for a flag missing its value. */
 int config_take_flag(struct config_flags *flags, int argc, char **argv, int *i);
 
 /* Fill cfg from every layer.  Never fails: bad input is logged and counted

@@ -91,7 +91,9 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	char *nl;
 	while (c->buf && (nl = memchr(c->buf, '\n', c->len))) {
 		*nl = '\0';
-		cJSON *req = cJSON_Parse(c->buf);
+		/* Require the whole line to be one JSON value: cJSON_Parse would
+		 * ignore whatever follows the first object. */
+		cJSON *req = cJSON_ParseWithOpts(c->buf, NULL, 1);
 		size_t used = (size_t)(nl - c->buf) + 1;
 		memmove(c->buf, nl + 1, c->len - used + 1);
 		c->len -= used;
@@ -200,8 +202,14 @@ int control_new(sd_event *loop, const char *path, const struct control_handler *
 		close(fd);
 		return -EADDRINUSE;
 	}
-	if (fd == -ECONNREFUSED)
+	/* ECONNREFUSED also comes from a plain file: only a socket is ours to
+	 * remove, anything else at that path is someone's data. */
+	if (fd == -ECONNREFUSED) {
+		struct stat st;
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+			return -EEXIST;
 		unlink(path);
+	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)

@@ -21,7 +21,7 @@ struct control_handler {
 };
 
 /* Bind path (creating its directory 0700 if missing).  Fails with -EADDRINUSE
- * if another porthole answers there. */
+ * if another porthole answers there, -EEXIST if a non-socket file is there. */
 int control_new(sd_event *loop, const char *path, const struct control_handler *h, struct control **out);
 void control_free(struct control *ctl);
 

@@ -33,7 +33,10 @@ void log_event(enum plog_level lvl, const char *event, cJSON *fields, const char
  * without an event name).  `fields` is borrowed for the call only. */
 typedef void (*log_sink_fn)(void *ud, enum plog_level lvl, const char *event,
 			    const cJSON *fields, const char *msg);
+/* The first sink added also receives what was logged before it (up to a
+ * bound).  A process that will have no sink discards that backlog. */
 int log_add_sink(log_sink_fn fn, void *ud);
+void log_discard_early(void);
 void log_remove_sink(log_sink_fn fn, void *ud);
 
 #endif

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "log.h"
 #include "porthole.h"
+#include "sftp.h"
 
 static void usage(FILE *out)
 {
@@ -20,6 +21,7 @@ static void usage(FILE *out)
 		"       porthole hold [--window D]                 hold here until released (for sourced train scripts)\n"
 		"       porthole attach                            count as a session until interrupted\n"
 		"       porthole config [--json]                   every effective setting and where it came from\n"
+		"       porthole sftp-server [-R] [-d DIR]         SFTP on stdin/stdout (the ssh \"sftp\" subsystem)\n"
 		"       porthole version\n"
 		"\nSETTINGS (also PORTHOLE_* environment, porthole_* hyperparameters, the conf file):\n");
 	config_print_flags(out);
@@ -42,6 +44,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* Run by the SSH session for the "sftp" subsystem: no settings needed. */
+	if (strcmp(sub, "sftp-server") == 0)
+		return sftp_server_main(argc - 1, argv + 1);
 	if (strcmp(sub, "version") == 0 || strcmp(sub, "--version") == 0) {
 		printf("porthole %s\n", PORTHOLE_VERSION);
 		return 0;
@@ -64,6 +69,12 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		}
+		/* Client commands take only the flags that find the daemon, so
+		 * their own options (hold --window) stay theirs. */
+		if (is_cli && strncmp(argv[i], "--control-socket", 16) != 0 && strncmp(argv[i], "--config", 8) != 0) {
+			rest[n_rest++] = argv[i];
+			continue;
+		}
 		rc = config_take_flag(&flags, argc, argv, &i);
 		if (rc < 0)
 			return 2;
@@ -78,6 +89,9 @@ int main(int argc, char **argv)
 	if (is_cli)
 		log_set_level(PLOG_NONE);
 	config_load(&cfg, &flags);
+	/* Only run and serve ship their log anywhere. */
+	if (strcmp(sub, "run") != 0 && strcmp(sub, "serve") != 0)
+		log_discard_early();
 	if (is_cli) {
 		rc = cli_main(&cfg, n_rest, rest);
 		config_free(&cfg);

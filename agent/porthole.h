@@ -13,6 +13,7 @@
 #include "hold.h"
 #include "identity.h"
 #include "reaper.h"
+#include "sshd.h"
 
 #define PORTHOLE_VERSION "0.1.0"
 #define READY_SCHEMA 1
@@ -32,6 +33,9 @@ struct porthole {
 	struct reaper *reaper;
 	struct hold *hold;
 	struct control *control;
+	struct sshd *sshd;       /* the SSH endpoint, or NULL */
+	struct aws *aws;        /* the AWS client (CloudWatch, S3) */
+	struct cwpub *cwpub;    /* the CloudWatch publisher, or NULL */
 
 	char **argv;            /* the training command; NULL when serving */
 	enum phase phase;
@@ -57,5 +61,14 @@ cJSON *porthole_status_json(const struct porthole *p);
 
 /* ready.c */
 void ready_announce(const struct porthole *p);
+/* The ready record as JSON (also the CloudWatch identity record). */
+cJSON *ready_json(const struct porthole *p);
+
+/* publish.c: the AWS client and the CloudWatch publisher. */
+void publish_start(struct porthole *p);
+/* Send what is spooled, within PORTHOLE_FLUSH_TIMEOUT; false if nothing to
+ * wait for, else done(p) runs from the loop when finished. */
+bool publish_flush(struct porthole *p, void (*done)(void *ud));
+void publish_stop(struct porthole *p);
 
 #endif

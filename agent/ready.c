@@ -12,7 +12,7 @@
 #include "duration.h"
 #include "log.h"
 
-static cJSON *ready_json(const struct porthole *p)
+cJSON *ready_json(const struct porthole *p)
 {
 	cJSON *o = cJSON_CreateObject();
 	char ts[32];
@@ -23,8 +23,19 @@ static cJSON *ready_json(const struct porthole *p)
 	cJSON_AddStringToObject(o, "version", PORTHOLE_VERSION);
 	cJSON_AddStringToObject(o, "ts", ts);
 	identity_to_json(&p->id, o);
-	/* No SSH endpoint yet: port stays null until one listens. */
-	cJSON_AddNullToObject(o, "port");
+	/* port, host_key and fingerprint stay null while no SSH endpoint listens. */
+	const struct hostkey *hk = sshd_hostkey(p->sshd);
+	if (sshd_port(p->sshd))
+		cJSON_AddNumberToObject(o, "port", sshd_port(p->sshd));
+	else
+		cJSON_AddNullToObject(o, "port");
+	if (hk) {
+		cJSON_AddStringToObject(o, "host_key", hk->pub);
+		cJSON_AddStringToObject(o, "fingerprint", hk->fingerprint);
+	} else {
+		cJSON_AddNullToObject(o, "host_key");
+		cJSON_AddNullToObject(o, "fingerprint");
+	}
 	cJSON_AddStringToObject(o, "state", phase_name(p->phase));
 	cJSON_AddStringToObject(o, "hold", hold_policy_name(p->cfg.hold));
 	cJSON_AddNumberToObject(o, "window_s", (double)p->cfg.window);
@@ -45,14 +56,17 @@ void ready_announce(const struct porthole *p)
 {
 	cJSON *o = ready_json(p);
 	char *line = cJSON_PrintUnformatted(o);
-	char win[32];
+	char win[32], ssh[160] = "; no SSH";
 	const struct identity *id = &p->id;
+	const struct hostkey *hk = sshd_hostkey(p->sshd);
 
 	duration_format(p->cfg.window, win, sizeof(win));
-	printf("porthole %s ready: job %s, host %s (%zu host%s), ip %s; hold %s, window %s%s; "
+	if (sshd_port(p->sshd) && hk)
+		snprintf(ssh, sizeof(ssh), "; ssh port %u, host key %s", sshd_port(p->sshd), hk->fingerprint);
+	printf("porthole %s ready: job %s, host %s (%zu host%s), ip %s%s; hold %s, window %s%s; "
 	       "`porthole status` shows the state\n",
 	       PORTHOLE_VERSION, id->job, id->host, id->n_hosts, id->n_hosts == 1 ? "" : "s",
-	       id->ipv4[0] ? id->ipv4 : "unknown", hold_policy_name(p->cfg.hold), win,
+	       id->ipv4[0] ? id->ipv4 : "unknown", ssh, hold_policy_name(p->cfg.hold), win,
 	       p->phase == PHASE_BEFORE ? "; waiting for `porthole continue` before starting the command" : "");
 	if (line)
 		printf("%s\n", line);

@@ -198,6 +198,26 @@ static void do_attach(struct porthole *p, struct control_conn *c)
 	control_reply(c, r);
 }
 
+/* Hidden, for tests and benchmarks (no CLI command): log `count` warnings
+ * (or errors) "MSG N", as porthole's own would be, through every log sink. */
+static void do_log(struct control_conn *c, const cJSON *req)
+{
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(req, "msg");
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(req, "count");
+	const cJSON *level = cJSON_GetObjectItemCaseSensitive(req, "level");
+	enum plog_level lvl = PLOG_WARN;
+	double n = cJSON_IsNumber(count) ? count->valuedouble : 1;
+
+	if (!cJSON_IsString(msg) || n < 1 || n > 1000000 ||
+	    (level && (!cJSON_IsString(level) || log_level_parse(level->valuestring, &lvl) < 0))) {
+		control_reply_error(c, "log: expected {\"msg\": TEXT, \"count\": 1..1000000, \"level\": LEVEL}");
+		return;
+	}
+	for (int i = 1; i <= (int)n; i++)
+		plog(lvl, "%s %d", msg->valuestring, i);
+	control_reply(c, ok());
+}
+
 static void on_request(void *ud, struct control_conn *c, const cJSON *req)
 {
 	struct porthole *p = ud;
@@ -217,6 +237,8 @@ static void on_request(void *ud, struct control_conn *c, const cJSON *req)
 		do_wait(p, c, req, WAIT_AFTER);
 	else if (strcmp(cmd, "attach") == 0)
 		do_attach(p, c);
+	else if (strcmp(cmd, "log") == 0)
+		do_log(c, req);
 	else
 		control_reply_error(c, "unknown command \"%s\"", cmd);
 }

@@ -23,6 +23,24 @@ const char *phase_name(enum phase ph)
 	return names[ph];
 }
 
+/* The SSH endpoint's logins are sessions like any other for the hold. */
+static void on_ssh_login(void *ud)
+{
+	hold_session_opened(((struct porthole *)ud)->hold);
+}
+
+static void on_ssh_logout(void *ud)
+{
+	hold_session_closed(((struct porthole *)ud)->hold);
+}
+
+static void on_flushed(void *ud)
+{
+	struct porthole *p = ud;
+
+	sd_event_exit(p->loop, p->exit_code);
+}
+
 void porthole_exit(struct porthole *p, int code)
 {
 	if (p->phase == PHASE_EXITING)
@@ -30,7 +48,10 @@ void porthole_exit(struct porthole *p, int code)
 	p->phase = PHASE_EXITING;
 	p->exit_code = code;
 	hold_shutdown(p->hold);
-	sd_event_exit(p->loop, code);
+	/* Spooled events get PORTHOLE_FLUSH_TIMEOUT (10 s) to reach CloudWatch:
+	 * well inside the 120 s SageMaker allows between SIGTERM and SIGKILL. */
+	if (!publish_flush(p, on_flushed))
+		sd_event_exit(p->loop, code);
 }
 
 static void record_failure(struct porthole *p, const char *reason)
@@ -218,6 +239,9 @@ static void open_control(struct porthole *p)
 	if (rc == -EADDRINUSE)
 		log_error("another porthole answers on %s (PORTHOLE_CONTROL_SOCKET); this one runs without a control "
 			  "socket", p->cfg.control_socket);
+	else if (rc == -EEXIST)
+		log_error("%s (PORTHOLE_CONTROL_SOCKET) exists and is not a socket; left alone, this porthole runs "
+			  "without a control socket", p->cfg.control_socket);
 	else if (rc < 0)
 		log_error("cannot open control socket %s (PORTHOLE_CONTROL_SOCKET): %s; `porthole status` and friends "
 			  "will not reach this porthole", p->cfg.control_socket, strerror(-rc));
@@ -247,7 +271,11 @@ int porthole_run(struct config *cfg, char **argv)
 		return 1;
 	}
 	identity_load(&p.id, &p.cfg);
+	/* Before the ready record, so the publisher's log sink sees it. */
+	publish_start(&p);
 	open_control(&p);
+	/* Listening before the ready record, which names port and host key. */
+	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg, &(struct sshd_hooks){ on_ssh_login, on_ssh_logout, &p });
 
 	if (!argv) {
 		p.phase = PHASE_SERVING;
@@ -262,13 +290,16 @@ int porthole_run(struct config *cfg, char **argv)
 	if (p.phase == PHASE_TRAINING || (p.phase == PHASE_BEFORE && !p.before))
 		start_command(&p);
 
-	rc = p.phase == PHASE_EXITING ? p.exit_code : sd_event_loop(p.loop);
+	/* Even when already exiting: the publisher may be flushing. */
+	rc = sd_event_loop(p.loop);
 	if (rc < 0) {
 		log_error("event loop failed: %s", strerror(-rc));
 		rc = p.ended ? p.exit_code : 1;
 	}
 	hold_shutdown(p.hold);
 	control_free(p.control);
+	sshd_free(p.sshd);
+	publish_stop(&p);
 	hold_free(p.hold);
 	reaper_free(p.reaper);
 	identity_free(&p.id);

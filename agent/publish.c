@@ -1,0 +1,69 @@
+/* publish.c — porthole's side of the CloudWatch publisher: the AWS client
+ * every endpoint shares, whether events are published, with which settings,
+ * and the identity record re-sent when the state changes. */
+#include "porthole.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "clock.h"
+#include "cwpub.h"
+#include "log.h"
+
+static cJSON *identity_now(void *ud)
+{
+	return ready_json(ud);
+}
+
+void publish_start(struct porthole *p)
+{
+	const char *arn = getenv("TRAINING_JOB_ARN");
+	int rc;
+
+	/* auto: only inside a SageMaker training job, where the stream sits
+	 * next to the job's own log; elsewhere CloudWatch is asked for.
+	 * Decided before the AWS client exists: libcurl and its TLS library
+	 * cost megabytes of RSS that an idle wrapper should not carry. */
+	if (p->cfg.cloudwatch == CW_OFF || (p->cfg.cloudwatch == CW_AUTO && !(arn && *arn))) {
+		log_debug("CloudWatch publishing is off (PORTHOLE_CLOUDWATCH=%s)",
+			  p->cfg.cloudwatch == CW_OFF ? "off" : "auto, outside a training job");
+		log_discard_early();
+		return;
+	}
+	rc = aws_new(p->loop, &p->aws);
+	if (rc < 0) {
+		log_error("cannot set up the AWS client: %s; nothing is sent to CloudWatch", strerror(-rc));
+		log_discard_early();
+		return;
+	}
+	struct cwpub_config c = {
+		.group = p->cfg.log_group,
+		.stream = p->cfg.log_stream,
+		.create_group = p->cfg.create_log_group,
+		.spool_dir = p->cfg.spool_dir,
+		.spool_max = (uint64_t)p->cfg.spool_max_mb << 20,
+		.job = p->id.job,
+		.host = p->id.host,
+		.identity = identity_now,
+		.identity_ud = p,
+	};
+	/* Failures are logged inside; porthole goes on without publishing. */
+	if (cwpub_new(p->loop, p->aws, &c, &p->cwpub) < 0) {
+		p->cwpub = NULL;
+		log_discard_early();
+	}
+}
+
+bool publish_flush(struct porthole *p, void (*done)(void *ud))
+{
+	return cwpub_flush(p->cwpub, p->cfg.flush_timeout * USEC_PER_SEC, done, p);
+}
+
+void publish_stop(struct porthole *p)
+{
+	cwpub_free(p->cwpub);
+	p->cwpub = NULL;
+	aws_free(p->aws);
+	p->aws = NULL;
+}

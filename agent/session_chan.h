@@ -1,0 +1,28 @@
+/* session_chan.h — a "session" channel: a shell or a command, on a pty or on
+ * pipes, or the sftp subsystem; env requests, signals, window changes, and
+ * exit-status or exit-signal when the command ends.  Honours the key's
+ * command="…" and no-pty options. */
+#ifndef PORTHOLE_SESSION_CHAN_H
+#define PORTHOLE_SESSION_CHAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session_ctx.h"
+
+struct schan;
+
+/* A new channel with its callbacks set, for libssh to accept; NULL if out
+ * of memory. */
+struct schan *schan_new(const struct session_ctx *ctx);
+ssh_channel schan_channel(const struct schan *sc);
+
+/* Between polls: move data, and finish when the command has ended and its
+ * output is out.  True when the channel is over (then schan_free it).
+ * *last_activity becomes now when bytes moved. */
+bool schan_tick(struct schan *sc, uint64_t *last_activity);
+
+/* Drop it now (the connection ends): the command gets SIGHUP. */
+void schan_free(struct schan *sc);
+
+#endif

@@ -1,0 +1,44 @@
+/* sshd.h — porthole's SSH endpoint, as PID 1 sees it.
+ *
+ * PORTHOLE_SSH=embedded (the default): porthole listens itself and forks one
+ * process per connection (session.c), which speaks SSH; a crash there ends
+ * that connection only.  That process tells porthole over a pipe when its
+ * user has logged in, and what they do (audit events, logged here); logged-in
+ * connections count as sessions for the hold, through the hooks.  Limits:
+ * PORTHOLE_MAX_STARTUPS unauthenticated connections at once, and a backoff
+ * for sources that keep failing.
+ * PORTHOLE_SSH=openssh: the image's sshd, supervised (opensshd.c); falls
+ * back to embedded when the image has none.
+ * PORTHOLE_SSH=off: nothing.
+ *
+ * Never fatal: a setup error is logged once, and porthole and the training
+ * go on without SSH. */
+#ifndef PORTHOLE_SSHD_H
+#define PORTHOLE_SSHD_H
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "hostkey.h"
+#include "reaper.h"
+
+struct sshd_hooks {
+	void (*opened)(void *ud); /* a user logged in */
+	void (*closed)(void *ud); /* that connection ended */
+	void *ud;
+};
+
+struct sshd;
+
+/* NULL when SSH is off or could not start (after saying why).  cfg must
+ * outlive the endpoint. */
+struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg,
+			const struct sshd_hooks *hooks);
+/* Stop listening and end every connection. */
+void sshd_free(struct sshd *d);
+
+/* For the ready record. */
+unsigned sshd_port(const struct sshd *d);
+const struct hostkey *sshd_hostkey(const struct sshd *d);
+
+#endif

@@ -1,0 +1,311 @@
+#!/usr/bin/python3
+"""porthole benchmarks: figures, not tests.
+
+    make bench                         (or)
+    PORTHOLE_BIN=build/std/porthole /usr/bin/python3 bench/bench.py
+
+Each section measures something and returns rows (figure, value, goal, met);
+the table at the end says which goals were met.  A missed goal is reported,
+never fatal: the exit status is 0 unless the benchmark itself could not run.
+
+Sections (SECTIONS below; a later one will add CloudWatch publishing):
+
+  wrapper  porthole's own cost while a `sleep` "trains" under it:
+           - CPU ticks (utime+stime, /proc/PID/stat) from the ready line to
+             the end of the command; goal 0
+           - VmRSS and VmHWM (/proc/PID/status) at the end; goal < 4 MiB
+           - time from exec to the ready line, median of runs of a no-op
+             command with PORTHOLE_HOLD=never; goal < 10 ms (no network)
+  ssh      the embedded SSH server against OpenSSH's sshd and dropbear on
+           loopback (bench/ssh_bench.py, which prints its own comparison
+           table): connect+auth+`true` latency, `ssh cat` and `sftp get`
+           throughput, the listener's idle RSS and idle CPU ticks
+
+Environment:
+  PORTHOLE_BIN   the binary (default: build/std/porthole, then PATH)
+  BENCH_SECONDS  how long the command "trains" (default 60)
+  BENCH_RUNS     startup runs (default 20)
+  BENCH_ONLY     comma-separated section names to run (default: all)
+  BENCH_IDLE_SECONDS, BENCH_SSH_RUNS, BENCH_SSH_MIB, BENCH_SSH_XFER_RUNS
+                 the ssh section's idle period (30), latency runs (30),
+                 transfer size (512) and transfer runs (3)
+"""
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    goal: str = ""
+    met: bool | None = None  # None: no goal, or not measured
+
+
+class Context:
+    """What every section gets: the binary, a scratch tree, a clean environment."""
+
+    def __init__(self, porthole):
+        self.porthole = porthole
+        self.tmp = Path(tempfile.mkdtemp(prefix="porthole-bench-"))
+        self.sids = []
+
+    def ml_root(self, name, iface="lo"):
+        """A minimal /opt/ml: one host, the address from `iface` (no route or DNS lookups)."""
+        ml = self.tmp / name / "ml"
+        (ml / "input" / "config").mkdir(parents=True)
+        (ml / "output").mkdir()
+        (ml / "input" / "config" / "resourceconfig.json").write_text(json.dumps(
+            {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": iface}))
+        return ml
+
+    def env(self, name, **extra):
+        """porthole's environment for one run: its own ML_ROOT, socket and conf, none of the caller's PORTHOLE_*."""
+        e = {k: v for k, v in os.environ.items() if not k.startswith("PORTHOLE_")}
+        conf = self.tmp / name / "porthole.conf"
+        ml = self.ml_root(name) if not (self.tmp / name / "ml").exists() else self.tmp / name / "ml"
+        conf.write_text("")
+        e.update(PORTHOLE_ML_ROOT=str(ml), PORTHOLE_CONTROL_SOCKET=str(self.tmp / name / "control.sock"),
+                 PORTHOLE_CONFIG=str(conf))
+        e.update(extra)
+        return e
+
+    def spawn(self, argv, env, **kw):
+        p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+        self.sids.append(p.pid)
+        return p
+
+    def cleanup(self):
+        for sid in self.sids:
+            kill_session(sid)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---- /proc helpers ---------------------------------------------------------
+
+def session_pids(sid):
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(d))
+    return pids
+
+
+def kill_session(sid):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = session_pids(sid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 2
+        while session_pids(sid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def cpu_ticks(pid):
+    """utime + stime of pid itself (not its children), in clock ticks."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5)
+
+
+def proc_status(pid):
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, val = line.partition(":")
+        out[key] = val.strip()
+    return out
+
+
+def kib(text):
+    return int(text.split()[0])  # "1234 kB"
+
+
+def read_ready(p, timeout=10):
+    """Read porthole's stdout up to the JSON ready line; the parsed record."""
+    deadline = time.monotonic() + timeout
+    for raw in p.stdout:
+        if raw.startswith(b'{"porthole":"ready"'):
+            return json.loads(raw)
+        if time.monotonic() > deadline:
+            break
+    raise RuntimeError("porthole did not print its ready line")
+
+
+def fmt_ms(sec):
+    return f"{sec * 1000:.2f} ms"
+
+
+# ---- sections --------------------------------------------------------------
+
+def bench_wrapper(ctx):
+    """porthole run around a sleeping command: idle CPU, memory, startup time."""
+    seconds = float(os.environ.get("BENCH_SECONDS", "60"))
+    runs = int(os.environ.get("BENCH_RUNS", "20"))
+    rows = []
+
+    # 1. Startup: exec to the ready line, a no-op command, no hold.
+    env = ctx.env("startup", PORTHOLE_HOLD="never")
+    true = shutil.which("true") or "/bin/true"
+    times, spawn_times = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = ctx.spawn([ctx.porthole, "run", "--", true], env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        read_ready(p)
+        times.append(time.perf_counter() - t0)
+        p.stdout.close()
+        if p.wait(timeout=10) != 0:
+            raise RuntimeError(f"porthole run -- true exited {p.returncode}")
+        # What starting any process and reading a line costs here, for scale.
+        t0 = time.perf_counter()
+        q = subprocess.Popen(["/bin/echo", "x"], stdout=subprocess.PIPE)
+        q.stdout.readline()
+        spawn_times.append(time.perf_counter() - t0)
+        q.stdout.close()
+        q.wait()
+    med = statistics.median(times)
+    rows.append(Row(f"exec to ready line, median of {runs} (`run -- true`, hold never)", fmt_ms(med), "< 10 ms",
+                    med < 0.010))
+    rows.append(Row("  min / max", f"{fmt_ms(min(times))} / {fmt_ms(max(times))}"))
+    rows.append(Row("  for scale: spawn /bin/echo and read its line (median)", fmt_ms(statistics.median(spawn_times))))
+
+    # 2. A command that "trains" for `seconds`: porthole's own cost meanwhile.
+    env = ctx.env("idle", PORTHOLE_HOLD="never")
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    print(f"  wrapper: `porthole run -- sleep {seconds:g}` (BENCH_SECONDS to change) ...", flush=True)
+    t0 = time.monotonic()
+    p = ctx.spawn([ctx.porthole, "run", "--", sleep, f"{seconds:g}"], env, stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL)
+    read_ready(p)
+    ticks0 = cpu_ticks(p.pid)
+    ctx0 = proc_status(p.pid)
+    # Sample just before the command ends, while porthole still waits for it.
+    time.sleep(max(0.0, seconds - (time.monotonic() - t0) - 0.3))
+    ticks1 = cpu_ticks(p.pid)
+    st = proc_status(p.pid)
+    if p.wait(timeout=seconds + 10) != 0:
+        raise RuntimeError(f"porthole run -- sleep exited {p.returncode}")
+    p.stdout.close()
+    idle = ticks1 - ticks0
+    wakeups = (int(st["voluntary_ctxt_switches"]) + int(st["nonvoluntary_ctxt_switches"])
+               - int(ctx0["voluntary_ctxt_switches"]) - int(ctx0["nonvoluntary_ctxt_switches"]))
+    rss, hwm = kib(st["VmRSS"]), kib(st["VmHWM"])
+    rows.append(Row(f"CPU ticks after ready, {seconds:g} s command (1 tick = {1000 // CLK_TCK} ms)", str(idle), "0",
+                    idle == 0))
+    rows.append(Row("  CPU ticks up to the ready line", str(ticks0)))
+    rows.append(Row("  context switches after ready", str(wakeups)))
+    rows.append(Row("VmRSS at the end", f"{rss / 1024:.2f} MiB", "< 4 MiB", rss * 1024 < 4 * MIB))
+    rows.append(Row("VmHWM (peak RSS)", f"{hwm / 1024:.2f} MiB", "< 4 MiB", hwm * 1024 < 4 * MIB))
+    rows.append(Row("  RssAnon / RssFile",
+                    f"{kib(st['RssAnon']) / 1024:.2f} / {kib(st['RssFile']) / 1024:.2f} MiB"))
+    return rows
+
+
+def bench_ssh(ctx):
+    """The embedded SSH server against OpenSSH and dropbear (bench/ssh_bench.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import ssh_bench
+
+    return [Row(*r) for r in ssh_bench.run(ctx.porthole, ctx.tmp / "ssh")]
+
+
+# Later: ("cloudwatch", bench_cloudwatch).
+SECTIONS = [
+    ("wrapper", bench_wrapper),
+    ("ssh", bench_ssh),
+]
+
+
+# ---- report ----------------------------------------------------------------
+
+def print_table(results):
+    headers = ("figure", "value", "goal", "result")
+    table = []
+    for section, rows in results:
+        table.append((f"[{section}]", "", "", ""))
+        for r in rows:
+            result = "" if r.met is None else ("met" if r.met else "MISSED")
+            table.append((r.figure, r.value, r.goal, result))
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    print(line)
+    print("  ".join("-" * w for w in widths))
+    for t in table:
+        print("  ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip())
+
+
+def find_porthole():
+    b = os.environ.get("PORTHOLE_BIN")
+    if b:
+        return str(Path(b).resolve())
+    cand = REPO / "build" / "std" / "porthole"
+    return str(cand) if cand.is_file() else shutil.which("porthole")
+
+
+def main():
+    porthole = find_porthole()
+    if not porthole or not os.access(porthole, os.X_OK):
+        print("bench: no porthole binary; run `make` or set PORTHOLE_BIN", file=sys.stderr)
+        return 2
+    sys.stdout.reconfigure(line_buffering=True)
+    only = {s for s in os.environ.get("BENCH_ONLY", "").split(",") if s}
+    version = subprocess.run([porthole, "version"], capture_output=True, text=True).stdout.strip()
+    print(f"porthole bench: {version} ({porthole}); {os.cpu_count()} CPUs; {os.uname().release}")
+
+    results, failed = [], []
+    ctx = Context(porthole)
+    try:
+        for name, fn in SECTIONS:
+            if only and name not in only:
+                continue
+            try:
+                results.append((name, fn(ctx)))
+            except Exception as e:  # a broken section must not hide the others
+                results.append((name, [Row(f"section failed: {e}", "-")]))
+                failed.append(name)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        ctx.cleanup()
+
+    print()
+    print_table(results)
+    missed = [r.figure.strip() for _, rows in results for r in rows if r.met is False]
+    print()
+    if missed:
+        print(f"{len(missed)} goal(s) missed: " + "; ".join(missed))
+    else:
+        print("all goals met")
+    if failed:
+        print("sections that could not run: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

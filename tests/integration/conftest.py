@@ -1,0 +1,39 @@
+"""Fixtures for porthole's integration tests.
+
+Run: PORTHOLE_BIN=$PWD/build/std/porthole /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+"""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from porthole_harness import Sandbox, porthole_bin  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def porthole_path():
+    b = porthole_bin()
+    if not os.access(b, os.X_OK):
+        pytest.fail(f"porthole binary {b} is not executable; build it with `make`")
+    return b
+
+
+@pytest.fixture
+def sb(porthole_path):
+    """A sandbox: fake ML_ROOT, control socket path, clean environment.
+    Every process it started is killed afterwards, pass or fail."""
+    box = Sandbox(porthole_path)
+    try:
+        yield box
+    finally:
+        box.cleanup()
+
+
+@pytest.fixture(scope="session")
+def need_unshare():
+    if os.geteuid() != 0 or not shutil.which("unshare", path="/usr/bin:/bin"):
+        pytest.skip("PID 1 tests need root and unshare")

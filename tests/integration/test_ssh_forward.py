@@ -1,0 +1,207 @@
+"""TCP forwarding through the SSH endpoint: ssh -L to an HTTP server on
+loopback (python http.server), ssh -R back, ssh -D as a SOCKS proxy, and
+the key options that restrict them (permitopen, no-port-forwarding)."""
+
+import socket
+import struct
+import subprocess
+
+import urllib.request
+
+import pytest
+
+from porthole_harness import PYTHON, wait_for
+from sshutil import SshServer, make_key, no_sanitizer_reports, pub  # noqa: F401
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def listening(port: int) -> bool:
+    s = socket.socket()
+    try:
+        s.settimeout(1)
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def http(sb):
+    """python -m http.server on loopback, serving a file with known content."""
+    root = sb.root / "www"
+    root.mkdir()
+    body = (b"hello through the tunnel\n" * 4000)
+    (root / "index.txt").write_bytes(body)
+    port = free_port()
+    p = subprocess.Popen([PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=sb.make_env(),
+                         start_new_session=True)
+    sb._procs.append(p)
+    wait_for(lambda: listening(port), timeout=20, what="http.server")
+    return port, body
+
+
+def fetch(port: int) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.txt", timeout=20) as r:
+        return r.read()
+
+
+def tunnel(srv, *spec, key=None):
+    p = srv.popen("-N", "-o", "ExitOnForwardFailure=yes", *spec, key=key)
+    return p
+
+
+def test_local_forward(sb, http):
+    hport, body = http
+    srv = SshServer(sb)
+    lport = free_port()
+    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{hport}")
+    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+    for _ in range(3):
+        assert fetch(lport) == body
+    srv.wait_log(f"forward to 127.0.0.1:{hport}")
+    p.kill()
+
+
+def test_remote_forward(sb, http):
+    hport, body = http
+    srv = SshServer(sb)
+    rport = free_port()
+    p = tunnel(srv, "-R", f"{rport}:127.0.0.1:{hport}")
+    wait_for(lambda: listening(rport), timeout=30, what="ssh -R listening on the server side")
+    assert fetch(rport) == body
+    assert fetch(rport) == body
+    p.kill()
+
+
+def test_remote_forward_binds_loopback_only(sb, http):
+    hport, _ = http
+    srv = SshServer(sb)
+    rport = free_port()
+    p = tunnel(srv, "-R", f"0.0.0.0:{rport}:127.0.0.1:{hport}")
+    wait_for(lambda: listening(rport), timeout=30, what="ssh -R listening")
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{rport}"], capture_output=True, text=True).stdout
+    local = [line.split()[3] for line in out.splitlines()]
+    assert local == [f"127.0.0.1:{rport}"], out
+    p.kill()
+
+
+def socks_get(proxy_port: int, host: str, port: int) -> bytes:
+    s = socket.create_connection(("127.0.0.1", proxy_port), timeout=20)
+    s.sendall(b"\x05\x01\x00")
+    assert s.recv(2) == b"\x05\x00"
+    h = host.encode()
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(h)]) + h + struct.pack(">H", port))
+    rep = s.recv(10)
+    assert rep[:2] == b"\x05\x00", rep
+    s.sendall(b"GET /index.txt HTTP/1.0\r\nHost: x\r\n\r\n")
+    data = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        data += c
+    s.close()
+    return data.split(b"\r\n\r\n", 1)[1]
+
+
+def test_dynamic_forward(sb, http):
+    hport, body = http
+    srv = SshServer(sb)
+    dport = free_port()
+    p = tunnel(srv, "-D", str(dport))
+    wait_for(lambda: listening(dport), timeout=30, what="ssh -D listening")
+    assert socks_get(dport, "127.0.0.1", hport) == body
+    assert socks_get(dport, "localhost", hport) == body
+    p.kill()
+
+
+def test_forward_to_closed_port_fails_cleanly(sb):
+    srv = SshServer(sb)
+    lport, dead = free_port(), free_port()
+    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{dead}")
+    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+    with pytest.raises(Exception):
+        fetch(lport)
+    srv.wait_log("Connection refused")
+    assert srv.ssh("echo still").stdout == b"still\n"
+    p.kill()
+
+
+@pytest.mark.parametrize("opts", ["no-port-forwarding", 'permitopen="127.0.0.1:1"', "restrict"])
+def test_key_options_restrict_forwarding(sb, http, opts):
+    hport, _ = http
+    key = make_key(sb.root / "id_restricted")
+    srv = SshServer(sb, keys=[key], authorized=f"{opts} {pub(key)}")
+    lport = free_port()
+    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{hport}")
+    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+    with pytest.raises(Exception):
+        fetch(lport)
+    srv.wait_log("refused by the key's")
+    p.kill()
+
+
+def test_permitopen_allows_its_target(sb, http):
+    hport, body = http
+    key = make_key(sb.root / "id_permit")
+    srv = SshServer(sb, keys=[key], authorized=f'permitopen="127.0.0.1:{hport}" {pub(key)}')
+    lport = free_port()
+    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{hport}")
+    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+    assert fetch(lport) == body
+    p.kill()
+
+
+def test_bulk_through_forward(sb):
+    """A 32 MiB echo through -L, byte-exact both ways."""
+    srv = SshServer(sb)
+    eport = free_port()
+    echo = subprocess.Popen([PYTHON, "-c", f"""
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", {eport})); s.listen()
+while True:
+    c, _ = s.accept()
+    def run(c=c):
+        while True:
+            d = c.recv(1 << 16)
+            if not d: break
+            c.sendall(d)
+        c.close()
+    threading.Thread(target=run, daemon=True).start()
+"""], env=sb.make_env(), start_new_session=True)
+    sb._procs.append(echo)
+    wait_for(lambda: listening(eport), timeout=20, what="echo server")
+    lport = free_port()
+    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{eport}")
+    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+    import os
+    import threading
+    data = os.urandom(32 << 20)
+    s = socket.create_connection(("127.0.0.1", lport), timeout=60)
+    got = bytearray()
+
+    def reader():
+        while len(got) < len(data):
+            c = s.recv(1 << 20)
+            if not c:
+                break
+            got.extend(c)
+    t = threading.Thread(target=reader)
+    t.start()
+    s.sendall(data)
+    t.join(timeout=120)
+    s.close()
+    assert bytes(got) == data
+    p.kill()
+

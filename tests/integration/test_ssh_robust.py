@@ -1,0 +1,134 @@
+"""The SSH endpoint under stress and failure: many connections at once,
+clients that send garbage or stall, a session process killed outright, and
+sessions keeping the container alive through the hold."""
+
+import os
+import signal
+import socket
+
+import time
+
+from porthole_harness import wait_for
+from sshutil import SLOW, SshServer, no_sanitizer_reports, wait_gone  # noqa: F401
+
+
+def test_200_concurrent_connections(sb):
+    srv = SshServer(sb, env={"PORTHOLE_LOG_LEVEL": "info"})
+    procs = [srv.popen("echo", f"n{i}") for i in range(200)]
+    results = []
+    for i, p in enumerate(procs):
+        out, err = p.communicate(timeout=300)
+        results.append((p.returncode, out, err))
+    served = [r for r in results if r[0] == 0]
+    for i, (rc, out, err) in enumerate(results):
+        if rc == 0:
+            assert out == f"n{i}\n".encode()
+        else:
+            # Refused cleanly: the connection closed, never a hang or garbage.
+            assert rc == 255, (rc, err)
+            assert (b"Connection closed" in err or b"Connection reset" in err or b"closed by remote host" in err
+                    or b"kex_exchange_identification" in err), err
+    assert len(served) >= 10, f"only {len(served)} of 200 served"
+    assert srv.d.alive()
+    assert srv.ssh("echo after").stdout == b"after\n"
+    # Every connection process is gone: nothing leaks.
+    wait_for(lambda: srv.session_pids() == [], timeout=60, what="connection processes to end")
+
+
+def raw_connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=30)
+
+
+def closed_within(s: socket.socket, seconds: float) -> float:
+    """Read until EOF; how long it took."""
+    start = time.monotonic()
+    s.settimeout(seconds)
+    try:
+        while s.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - start
+
+
+def test_stalled_client_dropped_after_login_grace(sb):
+    srv = SshServer(sb, env={"PORTHOLE_LOGIN_GRACE": "2s"})
+    s = raw_connect(srv.port)
+    took = closed_within(s, 30)
+    assert 1.5 <= took <= (15 if SLOW else 6), took
+    srv.wait_log("not logged in within 2s")
+    assert srv.ssh("true").returncode == 0
+
+
+def test_garbage_client_dropped(sb):
+    srv = SshServer(sb, env={"PORTHOLE_LOGIN_GRACE": "2s"})
+    s = raw_connect(srv.port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + os.urandom(4000))
+    took = closed_within(s, 30)
+    assert took <= (15 if SLOW else 6), took
+    # A client that speaks SSH's banner and then stalls: the grace again.
+    s = raw_connect(srv.port)
+    s.sendall(b"SSH-2.0-stall\r\n")
+    took = closed_within(s, 30)
+    assert 1.0 <= took <= (15 if SLOW else 6), took
+    assert srv.d.alive()
+    assert srv.ssh("true").returncode == 0
+
+
+def test_killing_a_session_process_leaves_the_rest(sb):
+    srv = SshServer(sb)
+    a = srv.popen("echo a-up; exec sleep 120")
+    b = srv.popen("echo b-up; exec sleep 120")
+    assert a.stdout.readline() == b"a-up\n"
+    assert b.stdout.readline() == b"b-up\n"
+    pids = wait_for(lambda: len(srv.session_pids()) == 2 and srv.session_pids(), timeout=20,
+                    what="two connection processes")
+    # Which one is a's?  The one whose child runs its sleep — any will do:
+    victim = pids[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_gone(victim)
+    # One client loses its connection, the other keeps it.
+    wait_for(lambda: (a.poll() is not None) != (b.poll() is not None), timeout=20, what="exactly one client to end")
+    survivor = b if a.poll() is not None else a
+    assert survivor.poll() is None
+    assert srv.d.alive()
+    assert srv.ssh("echo new").stdout == b"new\n"
+    srv.wait_log("its connection process was killed by SIGKILL")
+    survivor.kill()
+
+
+def test_session_keeps_the_hold(sb):
+    # The command fails, the hold is 2 s, the idle grace 1 s: a session
+    # connected across the deadline keeps porthole alive until it ends.
+    srv = SshServer(sb, cmd=["sh", "-c", "sleep 0.5; exit 3"],
+                    env={"PORTHOLE_HOLD": "on-failure", "PORTHOLE_WINDOW": "2s", "PORTHOLE_IDLE_GRACE": "1s"})
+    p = srv.popen("echo in; sleep 5; echo out")
+    assert p.stdout.readline() == b"in\n"
+    wait_for(lambda: sb.status().get("sessions") == 1, timeout=20, what="the session to be counted")
+    time.sleep(3.5)
+    assert srv.d.alive(), "porthole ended while a session was connected"
+    assert p.wait(timeout=30) == 0
+    assert srv.d.wait(timeout=30) == 3
+
+
+def test_idle_timeout(sb):
+    srv = SshServer(sb, env={"PORTHOLE_SSH_IDLE_TIMEOUT": "2s"})
+    start = time.monotonic()
+    r = srv.ssh("sleep 30")
+    took = time.monotonic() - start
+    assert r.returncode == 255
+    assert took < 20, took
+    srv.wait_log("no traffic for PORTHOLE_SSH_IDLE_TIMEOUT")
+    # Traffic keeps it open.
+    r = srv.ssh("for i in 1 2 3 4; do echo $i; sleep 1; done")
+    assert r.returncode == 0 and r.stdout == b"1\n2\n3\n4\n"
+
+
+def test_porthole_stop_ends_sessions(sb):
+    srv = SshServer(sb)
+    p = srv.popen("echo up; sleep 120")
+    assert p.stdout.readline() == b"up\n"
+    srv.d.signal(signal.SIGTERM)
+    assert srv.d.wait(timeout=30) == 0
+    assert p.wait(timeout=30) != 0
+
