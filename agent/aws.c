@@ -35,13 +35,20 @@ struct aws_call {
 	struct aws_call *prev, *next;
 };
 
-int aws_new(sd_event *loop, struct aws **out)
+int aws_new(sd_event *loop, struct aws **out, char *err, size_t errlen)
 {
-	struct aws *a = calloc(1, sizeof(*a));
+	struct aws *a;
 	int rc;
 
-	if (!a)
+	/* The one way into the AWS client, so the one place libcurl is loaded:
+	 * a process that never publishes never maps it. */
+	if (curllib_load(err, errlen) < 0)
+		return -ELIBACC;
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	a->loop = loop;
 	rc = http_new(loop, &a->http);
 	if (rc >= 0)
@@ -49,6 +56,7 @@ int aws_new(sd_event *loop, struct aws **out)
 	if (rc >= 0)
 		rc = awscreds_new(loop, a->http, a->imds, &a->creds);
 	if (rc < 0) {
+		snprintf(err, errlen, "%s", strerror(-rc));
 		aws_free(a);
 		return rc;
 	}

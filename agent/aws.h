@@ -53,7 +53,8 @@ struct aws_result {
 
 typedef void (*aws_done_fn)(void *ud, const struct aws_result *r);
 
-int aws_new(sd_event *loop, struct aws **out);
+/* Loads libcurl on first use (curl_lib.h); on failure, -errno with why in err. */
+int aws_new(sd_event *loop, struct aws **out, char *err, size_t errlen);
 void aws_free(struct aws *a);
 struct http *aws_http(struct aws *a);
 struct imds *aws_imds(struct aws *a);

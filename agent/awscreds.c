@@ -144,10 +144,15 @@ out:
 
 int aws_container_uri_allowed(const char *uri, char *why, size_t whylen)
 {
-	CURLU *u = curl_url();
+	CURLU *u;
 	char *scheme = NULL, *host = NULL;
 	int rc = -EINVAL;
 
+	/* Public and usable without an AWS client (test_aws.c calls it on
+	 * its own), so it cannot rely on aws_new having loaded libcurl. */
+	if (curllib_load(why, whylen) < 0)
+		return -ELIBACC;
+	u = curl_url();
 	if (!u)
 		return -ENOMEM;
 	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||

@@ -2,23 +2,12 @@
  * "key = value" pairs in sections; nested (indented) sub-sections are
  * skipped like the SDKs do for keys they do not know. */
 #include "awsprofile.h"
+#include "strutil.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
 
 char *aws_ini_get(const char *path, const char *section, const char *key)
 {
@@ -31,14 +20,14 @@ char *aws_ini_get(const char *path, const char *section, const char *key)
 		return NULL;
 	while (!val && fgets(line, sizeof(line), f)) {
 		bool indented = line[0] == ' ' || line[0] == '\t';
-		char *p = trim(line);
+		char *p = str_trim(line);
 		if (!*p || *p == '#' || *p == ';')
 			continue;
 		if (*p == '[') {
 			char *end = strchr(p, ']');
 			if (end) {
 				*end = '\0';
-				in_section = strcmp(trim(p + 1), section) == 0;
+				in_section = strcmp(str_trim(p + 1), section) == 0;
 			}
 			continue;
 		}
@@ -48,8 +37,8 @@ char *aws_ini_get(const char *path, const char *section, const char *key)
 		if (!eq)
 			continue;
 		*eq = '\0';
-		if (strcmp(trim(p), key) == 0) {
-			char *v = trim(eq + 1);
+		if (strcmp(str_trim(p), key) == 0) {
+			char *v = str_trim(eq + 1);
 			if (*v)
 				val = strdup(v);
 		}

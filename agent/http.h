@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <curl/curl.h>
+#include "curl_lib.h"
 #include <systemd/sd-event.h>
 
 struct http;

@@ -19,6 +19,7 @@ static cJSON *identity_now(void *ud)
 void publish_start(struct porthole *p)
 {
 	const char *arn = getenv("TRAINING_JOB_ARN");
+	char err[256];
 	int rc;
 
 	/* auto: only inside a SageMaker training job, where the stream sits
@@ -31,9 +32,9 @@ void publish_start(struct porthole *p)
 		log_discard_early();
 		return;
 	}
-	rc = aws_new(p->loop, &p->aws);
+	rc = aws_new(p->loop, &p->aws, err, sizeof(err));
 	if (rc < 0) {
-		log_error("cannot set up the AWS client: %s; nothing is sent to CloudWatch", strerror(-rc));
+		log_error("cannot set up the AWS client: %s; nothing is sent to CloudWatch", err);
 		log_discard_early();
 		return;
 	}

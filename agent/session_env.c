@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +30,20 @@ void session_user_get(struct session_user *u)
 		snprintf(u->shell, sizeof(u->shell), "/bin/sh");
 }
 
+/* Shell bookkeeping of whoever started porthole, not part of the training
+ * environment.  SHLVL in particular changes what a session's bash reads:
+ * bash sources ~/.bashrc for ssh commands only at the first shell level,
+ * which is what sessions get from OpenSSH's sshd. */
+static bool shell_bookkeeping(const char *assignment)
+{
+	static const char *const names[] = { "SHLVL=", "PWD=", "OLDPWD=", "_=" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(assignment, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
 int env_init(struct envb *e)
 {
 	extern char **environ;
@@ -41,7 +56,7 @@ int env_init(struct envb *e)
 	if (!e->v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (!strchr(environ[i], '='))
+		if (!strchr(environ[i], '=') || shell_bookkeeping(environ[i]))
 			continue;
 		if (!(e->v[e->n] = strdup(environ[i]))) {
 			env_free(e);

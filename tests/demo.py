@@ -283,7 +283,7 @@ class Demo:
         argv = [SSH, "-p", str(port), "-i", str(self.ssh_key), "-o", f"UserKnownHostsFile={self.known_hosts}",
                 "-o", "StrictHostKeyChecking=yes", "root@127.0.0.1"]
         self.say("  To log in (sessions run as porthole's own user, root here):")
-        self.say("    " + " ".join(argv))
+        self.say("    " + " ".join(["ssh", *argv[1:]]))
         if not self.auto:
             return
         # BatchMode/IdentitiesOnly: never prompt, and offer only the demo's key.

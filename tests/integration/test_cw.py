@@ -152,6 +152,18 @@ def test_warnings_and_hostile_text(sb, standin):
     assert stop(d) == 0
 
 
+def test_startup_errors_are_shipped(sb, standin):
+    # A bad setting is reported before the publisher exists; the log keeps it
+    # for the first sink, so it still reaches CloudWatch.
+    standin.control.create_group(GROUP)
+    d = serve(sb, standin, PORTHOLE_IDLE_GRACE="abc")
+    got = wait_for(lambda: [m for m in messages(standin) if "PORTHOLE_IDLE_GRACE" in m.get("msg", "")] or None,
+                   timeout=WAIT, what="the config error in CloudWatch")
+    assert len(got) == 1, got
+    assert got[0]["level"] == "error" and '"abc"' in got[0]["msg"]
+    assert stop(d) == 0
+
+
 # ---- nothing lost, nothing doubled ------------------------------------------------
 
 # Faults that strike before the server stored anything: no duplicates allowed.

@@ -8,9 +8,9 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <curl/curl.h>
 
 #include "aws.h"
+#include "curl_lib.h"
 #include "s3get.h"
 
 #define ACCESS_KEY "AKIASTANDIN000000001"
@@ -80,11 +80,14 @@ static void need_standin(void)
 /* A blocking control call: fine in a test, never in porthole. */
 static void control(const char *method, const char *route, const char *body)
 {
-	CURL *c = curl_easy_init();
-	char url[256];
+	char url[256], why[256];
 	long status = 0;
 	FILE *sink = fopen("/dev/null", "w");
+	CURL *c;
 
+	/* porthole's own table of libcurl, loaded as aws_new would. */
+	assert_int_equal(curllib_load(why, sizeof(why)), 0);
+	c = curl_easy_init();
 	snprintf(url, sizeof(url), "%s/_standin/%s", standin.url, route);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -123,7 +126,7 @@ static void fetch(const char *s3url, struct got *g)
 
 	memset(g, 0, sizeof(*g));
 	assert_int_equal(sd_event_new(&loop), 0);
-	assert_int_equal(aws_new(loop, &aws), 0);
+	assert_int_equal(aws_new(loop, &aws, why, sizeof(why)), 0);
 	struct s3_get *req = s3_get_start(aws, s3url, 64 * 1024, on_got, g, why, sizeof(why));
 	assert_non_null(req);
 	assert_int_equal(g->done, 0); /* never called back from inside start */
@@ -250,7 +253,7 @@ static void test_s3_bad_urls(void **state)
 	(void)state;
 
 	assert_int_equal(sd_event_new(&loop), 0);
-	assert_int_equal(aws_new(loop, &aws), 0);
+	assert_int_equal(aws_new(loop, &aws, why, sizeof(why)), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
 		TU_CHECK(s3_get_start(aws, bad[i], 1024, on_got, &g, why, sizeof(why)) == NULL && strstr(why, "s3://"),
