@@ -266,6 +266,16 @@ void identity_load(struct identity *id, const struct config *cfg)
 	find_address(id);
 }
 
+bool identity_refresh_address(struct identity *id)
+{
+	char v4[sizeof(id->ipv4)], v6[sizeof(id->ipv6)];
+
+	memcpy(v4, id->ipv4, sizeof(v4));
+	memcpy(v6, id->ipv6, sizeof(v6));
+	find_address(id);
+	return strcmp(v4, id->ipv4) != 0 || strcmp(v6, id->ipv6) != 0;
+}
+
 void identity_free(struct identity *id)
 {
 	free(id->job);

@@ -32,6 +32,10 @@ struct identity {
 void identity_load(struct identity *id, const struct config *cfg);
 void identity_free(struct identity *id);
 
+/* Look up the address again (after a change on the host); true if ip or
+ * ipv6 differ from before. */
+bool identity_refresh_address(struct identity *id);
+
 /* The region named in an ARN (arn:PARTITION:SERVICE:REGION:...), or NULL. */
 char *arn_region(const char *arn);
 

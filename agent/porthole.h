@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "addrwatch.h"
 #include "config.h"
 #include "control.h"
 #include "hold.h"
@@ -34,6 +35,7 @@ struct porthole {
 	struct hold *hold;
 	struct control *control;
 	struct sshd *sshd;       /* the SSH endpoint, or NULL */
+	struct addrwatch *addrwatch; /* NULL if address changes cannot be watched */
 	struct aws *aws;        /* the AWS client (CloudWatch, S3) */
 	struct cwpub *cwpub;    /* the CloudWatch publisher, or NULL */
 

@@ -199,6 +199,23 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+/* The identity record carries the address; when the host's addresses
+ * change it is looked up again and, if different, announced as an event
+ * (the publisher re-sends the identity after it). */
+static void on_address_change(void *ud)
+{
+	struct porthole *p = ud;
+	cJSON *f;
+
+	if (!identity_refresh_address(&p->id))
+		return;
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "ip", p->id.ipv4);
+	cJSON_AddStringToObject(f, "ipv6", p->id.ipv6);
+	log_event(PLOG_INFO, "address_change", f, "address changed: ip %s%s%s", p->id.ipv4[0] ? p->id.ipv4 : "none",
+		  p->id.ipv6[0] ? ", ipv6 " : "", p->id.ipv6);
+}
+
 static int setup_loop(struct porthole *p)
 {
 	sigset_t mask;
@@ -271,6 +288,10 @@ int porthole_run(struct config *cfg, char **argv)
 		return 1;
 	}
 	identity_load(&p.id, &p.cfg);
+	rc = addrwatch_new(p.loop, on_address_change, &p, &p.addrwatch);
+	if (rc < 0)
+		log_debug("cannot watch for address changes (%s); the published address will not follow them",
+			  strerror(-rc));
 	/* Before the ready record, so the publisher's log sink sees it. */
 	publish_start(&p);
 	open_control(&p);
@@ -299,6 +320,7 @@ int porthole_run(struct config *cfg, char **argv)
 	hold_shutdown(p.hold);
 	control_free(p.control);
 	sshd_free(p.sshd);
+	addrwatch_free(p.addrwatch);
 	publish_stop(&p);
 	hold_free(p.hold);
 	reaper_free(p.reaper);
