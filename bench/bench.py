@@ -8,7 +8,7 @@ Each section measures something and returns rows (figure, value, goal, met);
 the table at the end says which goals were met.  A missed goal is reported,
 never fatal: the exit status is 0 unless the benchmark itself could not run.
 
-Sections (SECTIONS below; a later one will add CloudWatch publishing):
+Sections (SECTIONS below):
 
   wrapper  porthole's own cost while a `sleep` "trains" under it:
            - CPU ticks (utime+stime, /proc/PID/stat) from the ready line to
@@ -20,12 +20,16 @@ Sections (SECTIONS below; a later one will add CloudWatch publishing):
            loopback (bench/ssh_bench.py, which prints its own comparison
            table): connect+auth+`true` latency, `ssh cat` and `sftp get`
            throughput, the listener's idle RSS and idle CPU ticks
+  cloudwatch  100,000 warning events through the AWS stand-in
+           (bench/cw_bench.py): wall time, requests (PutLogEvents batches),
+           porthole's RSS; then requests made over an idle minute; goal 0
 
 Environment:
   PORTHOLE_BIN   the binary (default: build/std/porthole, then PATH)
   BENCH_SECONDS  how long the command "trains" (default 60)
   BENCH_RUNS     startup runs (default 20)
   BENCH_ONLY     comma-separated section names to run (default: all)
+  BENCH_CW_IDLE  the cloudwatch section's idle period in seconds (60)
   BENCH_IDLE_SECONDS, BENCH_SSH_RUNS, BENCH_SSH_MIB, BENCH_SSH_XFER_RUNS
                  the ssh section's idle period (30), latency runs (30),
                  transfer size (512) and transfer runs (3)
@@ -233,10 +237,30 @@ def bench_ssh(ctx):
     return [Row(*r) for r in ssh_bench.run(ctx.porthole, ctx.tmp / "ssh")]
 
 
-# Later: ("cloudwatch", bench_cloudwatch).
+def bench_cloudwatch(ctx):
+    """100,000 warnings through the AWS stand-in, then 60 s idle (bench/cw_bench.py)."""
+    idle = os.environ.get("BENCH_CW_IDLE", "60")
+    r = subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "cw_bench.py"), "--idle", idle],
+                       env={**os.environ, "PORTHOLE_BIN": str(ctx.porthole)}, capture_output=True, text=True,
+                       timeout=900)
+    if r.returncode != 0:
+        raise RuntimeError(f"cw_bench.py failed ({r.returncode}): {r.stderr[-2000:]}")
+    rows = []
+    for line in r.stdout.splitlines():
+        if ":" not in line:
+            continue
+        name, value = (x.strip() for x in line.split(":", 1))
+        goal, met = "", None
+        if name.startswith("idle"):
+            goal, met = "0 requests", value.startswith("0 ")
+        rows.append(Row(name, value, goal, met))
+    return rows
+
+
 SECTIONS = [
     ("wrapper", bench_wrapper),
     ("ssh", bench_ssh),
+    ("cloudwatch", bench_cloudwatch),
 ]
 
 
