@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "duration.h"
+#include "strutil.h"
 
 enum kind {
 	K_ENUM, K_DURATION, K_BOOL, K_PATH, K_NAME, K_LEVEL,
@@ -29,6 +30,7 @@ static const char *const hold_choices[] = { "never", "on-failure", "always", NUL
 static const char *const level_choices[] = { "debug", "info", "warning", "error", NULL };
 static const char *const ssh_choices[] = { "embedded", "openssh", "off", NULL };
 static const char *const cw_choices[] = { "auto", "on", "off", NULL };
+static const char *const ssm_choices[] = { "off", "auto", "register", NULL };
 
 static const struct setting {
 	const char *name; /* PORTHOLE_<name>, porthole_<name>, --<name> */
@@ -99,6 +101,20 @@ static const struct setting {
 			       "spool size bound in MiB; the oldest events go past it" },
 	[SET_FLUSH_TIMEOUT] = { "FLUSH_TIMEOUT", K_DURATION, "10s", offsetof(struct config, flush_timeout), NULL,
 				L_ALL, "at exit, how long to keep sending spooled events" },
+	[SET_SSM] = { "SSM", K_ENUM, "off", offsetof(struct config, ssm), ssm_choices, L_ALL,
+		      "Session Manager endpoint: off, auto (remote debug, else register if configured), register" },
+	[SET_SSM_AGENT] = { "SSM_AGENT", K_OPTPATH, "", offsetof(struct config, ssm_agent), NULL, L_NO_HYPER,
+			    "the amazon-ssm-agent binary (default: found on PATH)" },
+	/* Not from hyperparameters: DescribeTrainingJob shows those to anyone. */
+	[SET_SSM_ACTIVATION_CODE] = { "SSM_ACTIVATION_CODE", K_TEXT, "",
+				      offsetof(struct config, ssm_activation_code), NULL, L_NO_HYPER,
+				      "hybrid activation code (with SSM_ACTIVATION_ID)" },
+	[SET_SSM_ACTIVATION_ID] = { "SSM_ACTIVATION_ID", K_TEXT, "", offsetof(struct config, ssm_activation_id),
+				    NULL, L_NO_HYPER, "hybrid activation id (with SSM_ACTIVATION_CODE)" },
+	[SET_SSM_ROLE] = { "SSM_ROLE", K_TEXT, "", offsetof(struct config, ssm_role), NULL, L_ALL,
+			   "IAM role for CreateActivation when no activation is given" },
+	[SET_SSM_LOG_DIR] = { "SSM_LOG_DIR", K_PATH, "/var/log/amazon/ssm", offsetof(struct config, ssm_log_dir),
+			      NULL, L_NO_HYPER, "where amazon-ssm-agent writes errors.log (its seelog.xml)" },
 };
 
 static const char *const layer_names[LAYER__COUNT] = {
@@ -324,18 +340,6 @@ static void source_free(struct source *src)
 		free(src->owned[i]);
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 static void known_list(char *buf, size_t len, const char *prefix, bool lower, unsigned layer)
 {
 	size_t off = 0;
@@ -367,7 +371,7 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 		return;
 	}
 	while (getline(&line, &cap, f) >= 0) {
-		char *p = trim(line), *eq, *key, *val;
+		char *p = str_trim(line), *eq, *key, *val;
 		lineno++;
 		if (!*p || *p == '#')
 			continue;
@@ -378,8 +382,8 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 			continue;
 		}
 		*eq = '\0';
-		key = trim(p);
-		val = trim(eq + 1);
+		key = str_trim(p);
+		val = str_trim(eq + 1);
 		/* Allow shell-style quoting so the file doubles as an EnvironmentFile. */
 		size_t vl = strlen(val);
 		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
@@ -758,7 +762,11 @@ static void format_value(const struct config *cfg, int id, char *buf, size_t len
 		break;
 	}
 	default:
-		snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : "");
+		/* The activation code registers machines: never shown. */
+		if (id == SET_SSM_ACTIVATION_CODE && *(char *const *)field)
+			snprintf(buf, len, "(set)");
+		else
+			snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : "");
 	}
 }
 

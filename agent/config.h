@@ -20,6 +20,10 @@ enum cw_mode { CW_AUTO, CW_ON, CW_OFF };
 
 enum ssh_mode { SSH_EMBEDDED, SSH_OPENSSH, SSH_OFF };
 
+/* auto: stay out of SageMaker remote debug's way, else register when an
+ * activation or role is configured. */
+enum ssm_mode { SSM_OFF, SSM_AUTO, SSM_REGISTER };
+
 /* OpenSSH's MaxStartups "start:rate:full": from `start` unauthenticated
  * connections on, refuse new ones with probability rising from rate% to
  * 100% at `full`. */
@@ -59,6 +63,12 @@ enum setting_id {
 	SET_SPOOL_DIR,
 	SET_SPOOL_MAX_MB,
 	SET_FLUSH_TIMEOUT,
+	SET_SSM,
+	SET_SSM_AGENT,
+	SET_SSM_ACTIVATION_CODE,
+	SET_SSM_ACTIVATION_ID,
+	SET_SSM_ROLE,
+	SET_SSM_LOG_DIR,
 	SET__COUNT
 };
 
@@ -99,6 +109,14 @@ struct config {
 	char *spool_dir;
 	unsigned spool_max_mb;
 	uint64_t flush_timeout;     /* seconds */
+
+	/* The SSM endpoint (amazon-ssm-agent). */
+	enum ssm_mode ssm;
+	char *ssm_agent;            /* NULL: amazon-ssm-agent on PATH */
+	char *ssm_activation_code;  /* NULL when unset */
+	char *ssm_activation_id;
+	char *ssm_role;             /* for CreateActivation; NULL when unset */
+	char *ssm_log_dir;
 
 	char *conf_path;
 	enum config_layer layer[SET__COUNT]; /* where each effective value came from */

@@ -138,7 +138,7 @@ static void add_event(struct cwpub *pub, const char *level, const char *event, c
 /* State and addresses: what makes an identity record worth re-sending. */
 static char *identity_key(const cJSON *rec)
 {
-	static const char *const keys[] = { "state", "ip", "ipv6", "port", NULL };
+	static const char *const keys[] = { "state", "ip", "ipv6", "port", "ssm", NULL };
 	cJSON *k = cJSON_CreateObject();
 	char *s;
 
@@ -191,7 +191,8 @@ static void on_log(void *ud, enum plog_level lvl, const char *event, const cJSON
 	 * logged them is done changing it. */
 	if (event && pub->identity &&
 	    (strcmp(event, "command_exit") == 0 || strcmp(event, "hold_begin") == 0 ||
-	     strcmp(event, "hold_end") == 0 || strncmp(event, "ssh_", 4) == 0 ||
+	     strcmp(event, "hold_end") == 0 || strcmp(event, "address_change") == 0 ||
+	     strncmp(event, "ssh_", 4) == 0 || strncmp(event, "ssm_", 4) == 0 ||
 	     strncmp(event, "session", 7) == 0))
 		sd_event_source_set_enabled(pub->ident, SD_EVENT_ONESHOT);
 }
@@ -506,6 +507,10 @@ static int on_flush_timeout(sd_event_source *s, uint64_t usec, void *ud)
 
 bool cwpub_flush(struct cwpub *pub, uint64_t usec, void (*done)(void *ud), void *ud)
 {
+	/* The last identity record says the host is going, so readers
+	 * (`porthole hosts`) can tell it is gone whatever ended it. */
+	if (pub && pub->identity)
+		on_ident(NULL, pub);
 	if (!pub || (!spool_pending(pub->sp) && !pub->call))
 		return false;
 	pub->flushing = true;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "hosts_cli.h"
 #include "log.h"
 #include "porthole.h"
 #include "sftp.h"
@@ -22,6 +23,9 @@ static void usage(FILE *out)
 		"       porthole attach                            count as a session until interrupted\n"
 		"       porthole config [--json]                   every effective setting and where it came from\n"
 		"       porthole sftp-server [-R] [-d DIR]         SFTP on stdin/stdout (the ssh \"sftp\" subsystem)\n"
+		"       porthole hosts JOB [--json] [--watch]      a job's hosts, from CloudWatch (user side)\n"
+		"       porthole ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host, verifying its published key\n"
+		"       porthole ssh-config JOB                    ~/.ssh/config blocks for a job's hosts\n"
 		"       porthole version\n"
 		"\nSETTINGS (also PORTHOLE_* environment, porthole_* hyperparameters, the conf file):\n");
 	config_print_flags(out);
@@ -47,6 +51,9 @@ int main(int argc, char **argv)
 	/* Run by the SSH session for the "sftp" subsystem: no settings needed. */
 	if (strcmp(sub, "sftp-server") == 0)
 		return sftp_server_main(argc - 1, argv + 1);
+	/* The user side (a laptop, a notebook) parses its own arguments. */
+	if (hosts_cli_is_command(sub))
+		return hosts_cli_main(argc - 1, argv + 1);
 	if (strcmp(sub, "version") == 0 || strcmp(sub, "--version") == 0) {
 		printf("porthole %s\n", PORTHOLE_VERSION);
 		return 0;

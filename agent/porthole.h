@@ -38,6 +38,7 @@ struct porthole {
 	struct addrwatch *addrwatch; /* NULL if address changes cannot be watched */
 	struct aws *aws;        /* the AWS client (CloudWatch, S3) */
 	struct cwpub *cwpub;    /* the CloudWatch publisher, or NULL */
+	struct ssm *ssm;        /* the Session Manager endpoint, or NULL */
 
 	char **argv;            /* the training command; NULL when serving */
 	enum phase phase;
@@ -47,6 +48,7 @@ struct porthole {
 	int exit_code;
 	bool stopping;          /* SIGTERM/SIGINT seen: no hold from now on */
 	uint64_t started_usec;  /* monotonic, at porthole start */
+	uint64_t exit_deadline; /* monotonic: deregistering and flushing end by then */
 	struct hold_wait *before, *after;
 };
 
@@ -68,9 +70,9 @@ cJSON *ready_json(const struct porthole *p);
 
 /* publish.c: the AWS client and the CloudWatch publisher. */
 void publish_start(struct porthole *p);
-/* Send what is spooled, within PORTHOLE_FLUSH_TIMEOUT; false if nothing to
- * wait for, else done(p) runs from the loop when finished. */
-bool publish_flush(struct porthole *p, void (*done)(void *ud));
+/* Send what is spooled, within usec; false if nothing to wait for, else
+ * done(p) runs from the loop when finished. */
+bool publish_flush(struct porthole *p, uint64_t usec, void (*done)(void *ud));
 void publish_stop(struct porthole *p);
 
 #endif

@@ -56,9 +56,9 @@ void publish_start(struct porthole *p)
 	}
 }
 
-bool publish_flush(struct porthole *p, void (*done)(void *ud))
+bool publish_flush(struct porthole *p, uint64_t usec, void (*done)(void *ud))
 {
-	return cwpub_flush(p->cwpub, p->cfg.flush_timeout * USEC_PER_SEC, done, p);
+	return cwpub_flush(p->cwpub, usec, done, p);
 }
 
 void publish_stop(struct porthole *p)

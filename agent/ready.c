@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "duration.h"
 #include "log.h"
+#include "ssm.h"
 
 cJSON *ready_json(const struct porthole *p)
 {
@@ -48,6 +49,7 @@ cJSON *ready_json(const struct porthole *p)
 	else
 		cJSON_AddNullToObject(o, "deadline");
 	cJSON_Delete(st);
+	ssm_to_json(p->ssm, o);
 	cJSON_AddNumberToObject(o, "pid", getpid());
 	return o;
 }

@@ -13,6 +13,7 @@
 #include "failure.h"
 #include "log.h"
 #include "spawn.h"
+#include "ssm.h"
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 #define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
@@ -41,17 +42,32 @@ static void on_flushed(void *ud)
 	sd_event_exit(p->loop, p->exit_code);
 }
 
+/* Then the events (the deregistration's among them) get what is left. */
+static void on_ssm_stopped(void *ud)
+{
+	struct porthole *p = ud;
+	uint64_t now = clock_mono_usec();
+
+	if (!publish_flush(p, p->exit_deadline > now ? p->exit_deadline - now : 0, on_flushed))
+		sd_event_exit(p->loop, p->exit_code);
+}
+
 void porthole_exit(struct porthole *p, int code)
 {
+	uint64_t budget = p->cfg.flush_timeout * USEC_PER_SEC;
+
 	if (p->phase == PHASE_EXITING)
 		return;
 	p->phase = PHASE_EXITING;
 	p->exit_code = code;
 	hold_shutdown(p->hold);
-	/* Spooled events get PORTHOLE_FLUSH_TIMEOUT (10 s) to reach CloudWatch:
-	 * well inside the 120 s SageMaker allows between SIGTERM and SIGKILL. */
-	if (!publish_flush(p, on_flushed))
-		sd_event_exit(p->loop, code);
+	/* Deregistering the SSM instance and sending spooled events share
+	 * PORTHOLE_FLUSH_TIMEOUT (10 s): well inside the 120 s SageMaker
+	 * allows between SIGTERM and SIGKILL.  Deregistration goes first,
+	 * with half of it at most, so stale instances are rare. */
+	p->exit_deadline = clock_mono_usec() + budget;
+	if (!ssm_stop(p->ssm, budget / 2, on_ssm_stopped, p))
+		on_ssm_stopped(p);
 }
 
 static void record_failure(struct porthole *p, const char *reason)
@@ -297,6 +313,8 @@ int porthole_run(struct config *cfg, char **argv)
 	open_control(&p);
 	/* Listening before the ready record, which names port and host key. */
 	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg, &(struct sshd_hooks){ on_ssh_login, on_ssh_logout, &p });
+	/* Registration goes on in the background; the training never waits. */
+	p.ssm = ssm_start(&p);
 
 	if (!argv) {
 		p.phase = PHASE_SERVING;
@@ -321,6 +339,7 @@ int porthole_run(struct config *cfg, char **argv)
 	control_free(p.control);
 	sshd_free(p.sshd);
 	addrwatch_free(p.addrwatch);
+	ssm_free(p.ssm);
 	publish_stop(&p);
 	hold_free(p.hold);
 	reaper_free(p.reaper);

@@ -23,6 +23,10 @@
     GET    /_standin/logs/events?group=G&stream=S
     POST   /_standin/reset                  {credentials?: bool, config?: bool}
     GET    /_standin/state                  (everything, as dumped on stop)
+    GET    /_standin/ssm                    (activations, instances, deregistered)
+    POST   /_standin/ssm/register           {code, id, name?} -> {instance_id}
+                                            (RegisterManagedInstance, for the
+                                            amazon-ssm-agent test double)
 
 Control requests are not counted and not in the request log.
 """
@@ -32,6 +36,7 @@ import copy
 import json
 
 from .faults import FaultSpecError
+from .service import ServiceError
 from .state import Credential, deep_merge
 from .wire import Response
 
@@ -89,6 +94,8 @@ class ControlApi:
             ("GET", "logs/events"): self.logs_events,
             ("POST", "reset"): self.reset,
             ("GET", "state"): self.dump,
+            ("GET", "ssm"): self.ssm_summary,
+            ("POST", "ssm/register"): self.ssm_register,
         }
 
     def handle(self, request):
@@ -248,3 +255,16 @@ class ControlApi:
 
     def dump(self, request):
         return self.standin.snapshot()
+
+    def ssm_summary(self, request):
+        return self.state.ssm.snapshot()
+
+    def ssm_register(self, request):
+        doc = _body(request)
+        _need(doc, "code", "id")
+        try:
+            instance_id = self.state.ssm.register(doc["code"], doc["id"], self.state.now(),
+                                                  doc.get("name"))
+        except ServiceError as err:
+            raise ControlError(400, f"{err.code}: {err.message}")
+        return {"instance_id": instance_id}

@@ -22,6 +22,8 @@ Types:
   stream_deleted  (Logs) delete the log stream named in the request (or the
                   fault's group/stream) before processing, so the request
                   itself gets ResourceNotFoundException
+  access_denied   (SSM) 400 AccessDeniedException, as IAM answers a call no
+                  policy allows
 """
 
 import itertools
@@ -35,6 +37,7 @@ FAULT_TYPES = (
     "delay",
     "expired_token",
     "stream_deleted",
+    "access_denied",
 )
 
 

@@ -18,6 +18,7 @@ checked against botocore's own service model:
   services use ValidationException, hence ``validation_error_code``.
 """
 
+import functools
 import json
 import re
 import threading
@@ -174,6 +175,25 @@ def render_value(value, shape=None, limit=2000):
     return text
 
 
+# Java's Unicode classes, which some models use inside character classes
+# (SSM's tag keys: [\p{L}\p{Z}\p{N}_.:/=+\-@]*), written out for Python's re
+# (approximately: the common scripts' letters, digits and spaces).
+_JAVA_CLASSES = {
+    r"\p{L}": "a-zA-Z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff",
+    r"\p{N}": "0-9\u0660-\u0669",
+    r"\p{Z}": " \u00a0\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(pattern):
+    if "\\p{" not in pattern:
+        return re.compile(pattern, re.ASCII | re.DOTALL)
+    for java, python in _JAVA_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    return re.compile(pattern, re.DOTALL)
+
+
 def constraint_violations(params, shape):
     """[(path, value, shape, constraint text)] for AWS-side model rules."""
     out = []
@@ -217,7 +237,7 @@ def constraint_violations(params, shape):
                 out.append((path, value, sh,
                             f"Member must have length less than or equal to {meta['max']}"))
             pattern = meta.get("pattern")
-            if pattern is not None and re.fullmatch(pattern, value, re.ASCII | re.DOTALL) is None:
+            if pattern is not None and _pattern(pattern).fullmatch(value) is None:
                 out.append((path, value, sh,
                             f"Member must satisfy regular expression pattern: {pattern}"))
             if "enum" in meta and value not in meta["enum"]:
@@ -406,4 +426,7 @@ class JsonService(AwsService):
             return ServiceError("ExpiredTokenException",
                                 "The security token included in the request is expired",
                                 status=400, namespace=self._CORAL)
+        if fault_type == "access_denied":
+            return ServiceError("AccessDeniedException",
+                                "User is not authorized to perform this action", status=400)
         raise ValueError(fault_type)

@@ -10,10 +10,8 @@ One port serves everything; a request is routed by what it looks like:
     POST without X-Amz-Target           Logs (answers UnknownOperationException)
     anything else (GET/HEAD /b/k)       S3, path-style
 
-To add SSM later: write ``ssm.py`` with ``class SsmService(JsonService)``
-(target_prefix "AmazonSSM", model_name/signing_name "ssm",
-validation_error_code "ValidationException") and append it to
-``JSON_SERVICES``.
+Another JSON service: write a module with a ``JsonService`` subclass (as
+``ssm.py`` does for AmazonSSM) and append it to ``JSON_SERVICES``.
 """
 
 import copy
@@ -33,11 +31,12 @@ from .creds import ContainerCredentialsEndpoint, CredentialIssuer, ImdsEndpoint
 from .faults import FaultBook
 from .logs import LogsService, LogsStore
 from .s3 import S3Service, S3Store
+from .ssm import SsmService, SsmStore
 from .state import DEFAULT_CONFIG, Credential, StandInState
 from .wire import Request, Response, http_date
 
 #: AWS JSON 1.1 services, registered by X-Amz-Target prefix.
-JSON_SERVICES = [LogsService]
+JSON_SERVICES = [LogsService, SsmService]
 
 #: Long-term credential present from start-up (tests may add more).
 DEFAULT_ACCESS_KEY = "AKIASTANDIN000000001"
@@ -159,6 +158,7 @@ class StandIn:
         self.state = StandInState(region)
         self.state.logs = LogsStore(self.state.lock)
         self.state.s3 = S3Store(self.state.lock)
+        self.state.ssm = SsmStore(self.state.lock)
         self.state.faults = FaultBook()
         self.state.issuers = {
             "container": CredentialIssuer(self.state, "container_credentials", "container"),
@@ -239,6 +239,7 @@ class StandIn:
         with st.lock:
             st.logs.clear()
             st.s3.clear()
+            st.ssm.clear()
             st.faults.clear()
             st.reset_counters()
             st.request_log.clear()
@@ -268,6 +269,7 @@ class StandIn:
                                 for c in st.credentials.values()],
                 "logs": st.logs.snapshot(),
                 "s3": st.s3.snapshot(),
+                "ssm": st.ssm.snapshot(),
                 "counters": copy.deepcopy(st.counters),
                 "request_log": [dict(e) for e in st.request_log],
             }

@@ -122,7 +122,7 @@ class AwsService:
                     if fault.type == "reset_before":
                         response = Response.dropped()
                         return response
-                    if fault.type in ("throttle", "unavailable", "expired_token"):
+                    if fault.type in ("throttle", "unavailable", "expired_token", "access_denied"):
                         raise self.fault_error(fault.type)
                     if fault.type == "delay" and fault.phase == "before":
                         time.sleep(fault.seconds)

@@ -10,7 +10,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from awsstandin.client import StandinProcess  # noqa: E402
 from porthole_harness import Sandbox, porthole_bin  # noqa: E402
 
 
@@ -37,3 +39,15 @@ def sb(porthole_path):
 def need_unshare():
     if os.geteuid() != 0 or not shutil.which("unshare", path="/usr/bin:/bin"):
         pytest.skip("PID 1 tests need root and unshare")
+
+
+@pytest.fixture
+def standin():
+    """A fresh AWS stand-in (tests/awsstandin) for one test, always stopped.
+    Test modules that need the log group override this fixture to create it."""
+    s = StandinProcess()
+    s.start()
+    try:
+        yield s
+    finally:
+        s.cleanup()

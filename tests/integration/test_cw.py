@@ -21,7 +21,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from awsstandin.client import (  # noqa: E402
     DEFAULT_ACCESS_KEY,
     DEFAULT_SECRET_KEY,
-    StandinProcess,
 )
 from porthole_harness import SLOW, wait_for  # noqa: E402
 
@@ -29,16 +28,6 @@ GROUP = "/aws/sagemaker/TrainingJobs"
 STREAM = "job-cw/algo-1-test/ssm"
 JOB = "job-cw"
 WAIT = 90 if SLOW else 45
-
-
-@pytest.fixture
-def standin():
-    s = StandinProcess()
-    s.start()
-    try:
-        yield s
-    finally:
-        s.cleanup()
 
 
 def cw_env(sb, standin, creds="env", **extra):

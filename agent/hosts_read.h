@@ -1,0 +1,32 @@
+/* hosts_read.h — the user side's CloudWatch reader: a job's identity
+ * records, fetched with FilterLogEvents through the same AWS client the
+ * publisher uses (credentials, region and endpoint as the SDKs find them),
+ * driven by a small sd-event loop of its own.  Calls block the caller. */
+#ifndef PORTHOLE_HOSTS_READ_H
+#define PORTHOLE_HOSTS_READ_H
+
+#include <stddef.h>
+
+#include "aws.h"
+#include "records.h"
+
+struct hosts_reader;
+
+/* 0, or -1 with why in err (no region, libcurl missing). */
+int hosts_reader_new(const char *group, const char *job, struct hosts_reader **out, char *err, size_t len);
+void hosts_reader_free(struct hosts_reader *r);
+
+/* Every record of the job, all pages: 0 with *set filled (possibly empty),
+ * or -1 with a message for people in err. */
+int hosts_reader_fetch(struct hosts_reader *r, struct hostset *set, char *err, size_t len);
+
+/* Whether the job has any log stream at all: 1, 0, or -1 when that cannot
+ * be told (the error is then in err). */
+int hosts_reader_job_exists(struct hosts_reader *r, char *err, size_t len);
+
+/* A failed call as one sentence naming what to fix (the IAM action for
+ * AccessDenied, the group for ResourceNotFound ...). */
+void hosts_explain(const struct aws_result *res, const char *action, const char *group, const char *region,
+		   char *err, size_t len);
+
+#endif
