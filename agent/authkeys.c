@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "authkeys_match.h"
+#include "s3keys.h"
 
 #define MAX_FILE (1 << 20)
 #define MAX_LIST 64
@@ -413,14 +414,17 @@ static const char *inline_name(const struct config *cfg)
 
 void authkeys_load_all(struct authkeys *ak, const struct config *cfg, authkeys_error_fn err, void *ud)
 {
-	char user_file[4096];
-	const char *files[3];
+	char user_file[4096], s3file[4096];
+	const char *files[4];
 	size_t nf = 0;
 
 	if (cfg->authorized_keys)
 		authkeys_parse(ak, cfg->authorized_keys, inline_name(cfg), err, ud);
 	if (cfg->authorized_keys_file)
 		files[nf++] = cfg->authorized_keys_file;
+	/* Fetched by PID 1; missing until the fetch has succeeded. */
+	if (s3keys_cache_path(cfg, s3file, sizeof(s3file)))
+		files[nf++] = s3file;
 	files[nf++] = AUTHKEYS_SYSTEM_FILE;
 	authkeys_user_file(user_file, sizeof(user_file));
 	files[nf++] = user_file;

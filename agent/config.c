@@ -73,6 +73,8 @@ static const struct setting {
 	[SET_AUTHORIZED_KEYS_FILE] = { "AUTHORIZED_KEYS_FILE", K_OPTPATH, "",
 				       offsetof(struct config, authorized_keys_file), NULL, L_NO_HYPER,
 				       "an extra authorized_keys file" },
+	[SET_AUTHORIZED_KEYS_S3] = { "AUTHORIZED_KEYS_S3", K_TEXT, "", offsetof(struct config, authorized_keys_s3),
+				     NULL, L_ALL, "s3://bucket/key of an authorized_keys object, fetched at start" },
 	[SET_SFTP_SERVER] = { "SFTP_SERVER", K_OPTPATH, "", offsetof(struct config, sftp_server), NULL, L_NO_HYPER,
 			      "external SFTP server program (default: porthole's own)" },
 	[SET_LOGIN_GRACE] = { "LOGIN_GRACE", K_DURATION, "30s", offsetof(struct config, login_grace), NULL, L_ALL,

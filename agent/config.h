@@ -49,6 +49,7 @@ enum setting_id {
 	SET_HOST_KEY,
 	SET_AUTHORIZED_KEYS,
 	SET_AUTHORIZED_KEYS_FILE,
+	SET_AUTHORIZED_KEYS_S3,
 	SET_SFTP_SERVER,
 	SET_LOGIN_GRACE,
 	SET_MAX_AUTH_TRIES,
@@ -93,6 +94,7 @@ struct config {
 	char *host_key;             /* NULL: generate one at start */
 	char *authorized_keys;      /* inline authorized_keys lines; NULL when unset */
 	char *authorized_keys_file; /* NULL when unset */
+	char *authorized_keys_s3;   /* s3://bucket/key; NULL when unset */
 	char *sftp_server;          /* NULL: `porthole sftp-server` */
 	uint64_t login_grace;       /* seconds */
 	unsigned max_auth_tries;

@@ -22,6 +22,7 @@
 #include "session_report.h"
 #include "spawn.h"
 #include "sshd_setup.h"
+#include "s3keys.h"
 
 #define RESTART_MIN_USEC (1 * USEC_PER_SEC)
 #define RESTART_MAX_USEC (60 * USEC_PER_SEC)
@@ -159,8 +160,11 @@ static int write_files(const struct config *cfg, const struct hostkey *hk, void 
 	/* porthole wrote or chose these files; the checks StrictModes makes
 	 * would refuse keys under world-writable parents such as /tmp. */
 	fprintf(f, "StrictModes no\n");
-	fprintf(f, "AuthorizedKeysFile %s%s%s %s %s\n", keys, cfg->authorized_keys_file ? " " : "",
-		cfg->authorized_keys_file ? cfg->authorized_keys_file : "", AUTHKEYS_SYSTEM_FILE, user_file);
+	char s3file[4096];
+	s3keys_cache_path(cfg, s3file, sizeof(s3file));
+	fprintf(f, "AuthorizedKeysFile %s%s%s%s%s %s %s\n", keys, cfg->authorized_keys_file ? " " : "",
+		cfg->authorized_keys_file ? cfg->authorized_keys_file : "", s3file[0] ? " " : "", s3file,
+		AUTHKEYS_SYSTEM_FILE, user_file);
 	fprintf(f, "LoginGraceTime %llu\nMaxAuthTries %u\nMaxStartups %u:%u:%u\n",
 		(unsigned long long)cfg->login_grace, cfg->max_auth_tries ? cfg->max_auth_tries : 1,
 		cfg->max_startups.start, cfg->max_startups.rate, cfg->max_startups.full);

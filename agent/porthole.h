@@ -14,6 +14,7 @@
 #include "hold.h"
 #include "identity.h"
 #include "reaper.h"
+#include "s3keys.h"
 #include "sshd.h"
 
 #define PORTHOLE_VERSION "0.1.0"
@@ -36,6 +37,7 @@ struct porthole {
 	struct control *control;
 	struct sshd *sshd;       /* the SSH endpoint, or NULL */
 	struct addrwatch *addrwatch; /* NULL if address changes cannot be watched */
+	struct s3keys *s3keys;   /* fetching PORTHOLE_AUTHORIZED_KEYS_S3, or NULL */
 	struct aws *aws;        /* the AWS client (CloudWatch, S3) */
 	struct cwpub *cwpub;    /* the CloudWatch publisher, or NULL */
 	struct ssm *ssm;        /* the Session Manager endpoint, or NULL */

@@ -311,6 +311,8 @@ int porthole_run(struct config *cfg, char **argv)
 	/* Before the ready record, so the publisher's log sink sees it. */
 	publish_start(&p);
 	open_control(&p);
+	/* After the control socket: the fetched keys live in its directory. */
+	p.s3keys = s3keys_start(p.loop, &p.aws, &p.cfg);
 	/* Listening before the ready record, which names port and host key. */
 	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg, &(struct sshd_hooks){ on_ssh_login, on_ssh_logout, &p });
 	/* Registration goes on in the background; the training never waits. */
@@ -338,6 +340,7 @@ int porthole_run(struct config *cfg, char **argv)
 	hold_shutdown(p.hold);
 	control_free(p.control);
 	sshd_free(p.sshd);
+	s3keys_free(p.s3keys);
 	addrwatch_free(p.addrwatch);
 	ssm_free(p.ssm);
 	publish_stop(&p);

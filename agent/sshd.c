@@ -453,12 +453,17 @@ static int listen_all(struct sshd *d)
 
 /* ---- the endpoint ------------------------------------------------------------------------ */
 
-static void say_keys(unsigned n_keys)
+static void say_keys(const struct config *cfg, unsigned n_keys)
 {
 	char user_file[4096];
 
 	if (n_keys)
 		return;
+	if (cfg->authorized_keys_s3) {
+		log_info("ssh: no authorized keys yet; logins work once the keys from %s are fetched",
+			 cfg->authorized_keys_s3);
+		return;
+	}
 	authkeys_user_file(user_file, sizeof(user_file));
 	log_warn("ssh: no authorized keys, so nobody can log in yet. Add a public key with "
 		 "PORTHOLE_AUTHORIZED_KEYS=\"ssh-ed25519 AAAA... you@laptop\" or the hyperparameter "
@@ -480,7 +485,7 @@ static struct sshd *embedded(struct sshd *d)
 	}
 	d->backoff = backoff_new();
 	log_info("ssh: listening on port %u; host key %s", d->port, d->hk.fingerprint);
-	say_keys(n_keys);
+	say_keys(d->cfg, n_keys);
 	return d;
 }
 
@@ -505,7 +510,7 @@ struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct conf
 		unsigned n_keys = 0;
 		int rc = opensshd_start(loop, reaper, cfg, hooks, &d->hk, &n_keys, &d->port, &d->openssh);
 		if (rc == 0) {
-			say_keys(n_keys);
+			say_keys(d->cfg, n_keys);
 			return d;
 		}
 		if (rc != -ENOENT) {
