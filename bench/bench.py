@@ -38,7 +38,6 @@ Environment:
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from proctools import kill_session  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -100,35 +102,6 @@ class Context:
 
 
 # ---- /proc helpers ---------------------------------------------------------
-
-def session_pids(sid):
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                stat = Path(f"/proc/{d}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(d))
-    return pids
-
-
-def kill_session(sid):
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = session_pids(sid)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 2
-        while session_pids(sid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-
 
 def cpu_ticks(pid):
     """utime + stime of pid itself (not its children), in clock ticks."""

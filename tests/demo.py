@@ -40,6 +40,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctools import kill_session  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SSH = shutil.which("ssh", path="/usr/bin:/bin") or "/usr/bin/ssh"
 SSH_KEYGEN = shutil.which("ssh-keygen", path="/usr/bin:/bin") or "/usr/bin/ssh-keygen"
@@ -83,36 +86,6 @@ def find_porthole():
         if cand.is_file() and os.access(cand, os.X_OK):
             return str(cand)
     return shutil.which("porthole")
-
-
-def session_pids(sid):
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                stat = Path(f"/proc/{d}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(d))
-    return pids
-
-
-def kill_session(sid):
-    """SIGTERM, then SIGKILL, every process in session sid."""
-    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0)):
-        pids = session_pids(sid)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace
-        while session_pids(sid) and time.monotonic() < deadline:
-            time.sleep(0.05)
 
 
 class Demo:
@@ -352,7 +325,7 @@ class Demo:
 
     def cleanup(self):
         if self.proc is not None:
-            kill_session(self.proc.pid)
+            kill_session(self.proc.pid, term_grace=3.0)
             try:
                 self.proc.wait(timeout=2)
             except subprocess.TimeoutExpired:

@@ -11,7 +11,6 @@ child of anything here, but it stays in the session).
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LIB = REPO / "lifecycle" / "porthole.sh"
+
+sys.path.insert(0, str(REPO / "tests"))
+from proctools import kill_session, session_pids  # noqa: E402
 
 
 def _porthole_bin():
@@ -42,39 +44,6 @@ pytestmark = pytest.mark.skipif(not PORTHOLE, reason="no porthole binary (set PO
 
 
 # ---- process bookkeeping -------------------------------------------------
-
-def session_pids(sid):
-    """Pids of every live process in session sid."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        # fields: state ppid pgrp session ...
-        if int(fields[3]) == sid and fields[0] != "Z":
-            pids.append(int(d))
-    return pids
-
-
-def kill_session(sid):
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = session_pids(sid)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 2
-        while session_pids(sid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-
 
 def cmdline(pid):
     try:
