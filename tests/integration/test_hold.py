@@ -93,7 +93,7 @@ def test_release_during_training_prevents_later_hold(sb):
 def test_extend_moves_deadline(sb):
     d = sb.run_cmd(["sh", "-c", "exit 0"], env={"PORTHOLE_HOLD": "always", "PORTHOLE_WINDOW": LONG})
     before = sb.wait_state("holding")["waits"][0]
-    r = sb.cli_ok("extend", "10m")
+    sb.cli_ok("extend", "10m")
     after = sb.status()["waits"][0]
     assert parse_iso(after["deadline"]) - parse_iso(before["deadline"]) >= 600 - 2
     assert after["remaining_s"] > before["remaining_s"] + 500

@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY  # noqa: E402
-from porthole_harness import SLOW, Sandbox, porthole_bin, wait_for  # noqa: E402
+from porthole_harness import SLOW, Sandbox, wait_for  # noqa: E402
 from sshutil import SSH, SshServer, make_key, pub  # noqa: E402
 
 GROUP = "/aws/sagemaker/TrainingJobs"

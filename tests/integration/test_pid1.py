@@ -4,7 +4,6 @@ Every test runs twice: with porthole as PID 1 of a new PID namespace
 (`unshare --pid --fork --mount-proc`) and as a plain child (subreaper mode).
 """
 
-import os
 import signal
 
 import pytest
@@ -83,7 +82,7 @@ exit 0
     assert d.alive(), "porthole should still be holding"
     assert sb.status()["state"] == "holding"
 
-    r = sb.cli_ok("release")
+    sb.cli_ok("release")
     assert d.wait() == 0
 
 
