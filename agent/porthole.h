@@ -41,6 +41,7 @@ struct porthole {
 	struct aws *aws;        /* the AWS client (CloudWatch, S3) */
 	struct cwpub *cwpub;    /* the CloudWatch publisher, or NULL */
 	struct ssm *ssm;        /* the Session Manager endpoint, or NULL */
+	struct sdnotify *sdnotify; /* systemd notifications, or NULL */
 
 	char **argv;            /* the training command; NULL when serving */
 	enum phase phase;

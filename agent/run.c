@@ -12,6 +12,8 @@
 #include "clock.h"
 #include "failure.h"
 #include "log.h"
+#include "sdnotify.h"
+#include "sockact.h"
 #include "spawn.h"
 #include "ssm.h"
 
@@ -310,11 +312,15 @@ int porthole_run(struct config *cfg, char **argv)
 			  strerror(-rc));
 	/* Before the ready record, so the publisher's log sink sees it. */
 	publish_start(&p);
+	/* systemd (Type=notify), inert without NOTIFY_SOCKET: armed before the
+	 * endpoints so the watchdog covers all of startup's loop. */
+	p.sdnotify = sdnotify_start(&p);
 	open_control(&p);
 	/* After the control socket: the fetched keys live in its directory. */
 	p.s3keys = s3keys_start(p.loop, &p.aws, &p.cfg);
 	/* Listening before the ready record, which names port and host key. */
-	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg, &(struct sshd_hooks){ on_ssh_login, on_ssh_logout, &p });
+	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg, &(struct sshd_hooks){ on_ssh_login, on_ssh_logout, &p },
+			    sockact_ssh_fd());
 	/* Registration goes on in the background; the training never waits. */
 	p.ssm = ssm_start(&p);
 
@@ -327,6 +333,8 @@ int porthole_run(struct config *cfg, char **argv)
 		p.phase = PHASE_TRAINING;
 	}
 	ready_announce(&p);
+	/* READY=1 with the ready record: control socket and SSH now answer. */
+	sdnotify_ready(p.sdnotify);
 	/* Started after the ready line, so it is never delayed by the command. */
 	if (p.phase == PHASE_TRAINING || (p.phase == PHASE_BEFORE && !p.before))
 		start_command(&p);
@@ -338,6 +346,7 @@ int porthole_run(struct config *cfg, char **argv)
 		rc = p.ended ? p.exit_code : 1;
 	}
 	hold_shutdown(p.hold);
+	sdnotify_free(p.sdnotify);
 	control_free(p.control);
 	sshd_free(p.sshd);
 	s3keys_free(p.s3keys);

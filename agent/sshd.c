@@ -399,6 +399,8 @@ static int listen_one(struct sshd *d, int family, const void *addr, unsigned por
 	return fd;
 }
 
+static int adopt_listener(struct sshd *d, int fd);
+
 static int add_listener(struct sshd *d, const char *text)
 {
 	unsigned char bin[16];
@@ -423,8 +425,12 @@ static int add_listener(struct sshd *d, const char *text)
 	} else {
 		return -EINVAL;
 	}
-	if (fd < 0)
-		return fd;
+	return fd < 0 ? fd : adopt_listener(d, fd);
+}
+
+/* fd is taken over, even on failure. */
+static int adopt_listener(struct sshd *d, int fd)
+{
 	if (sd_event_add_io(d->loop, &d->lsrc[d->n_listen], fd, EPOLLIN, on_accept, d) < 0) {
 		close(fd);
 		return -ENOMEM;
@@ -471,12 +477,27 @@ static void say_keys(const struct config *cfg, unsigned n_keys)
 		 user_file, AUTHKEYS_SYSTEM_FILE);
 }
 
-static struct sshd *embedded(struct sshd *d)
+/* systemd's socket, in place of PORTHOLE_SSH_LISTEN/PORT. */
+static int listen_passed(struct sshd *d, int fd)
+{
+	struct sockaddr_storage got;
+	socklen_t gl = sizeof(got);
+	char ignored[64];
+
+	if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
+		addr_text(&got, ignored, sizeof(ignored), &d->port);
+	int rc = adopt_listener(d, fd);
+	if (rc < 0)
+		log_error("ssh: cannot serve the socket systemd passed: %s; no SSH endpoint", strerror(-rc));
+	return rc;
+}
+
+static struct sshd *embedded(struct sshd *d, int listen_fd)
 {
 	unsigned n_keys = 0;
 	int rc;
 
-	rc = listen_all(d);
+	rc = listen_fd >= 0 ? listen_passed(d, listen_fd) : listen_all(d);
 	if (rc == 0)
 		rc = sshd_setup(d->reaper, d->cfg, NULL, NULL, &d->hk, &n_keys);
 	if (rc < 0) {
@@ -490,15 +511,22 @@ static struct sshd *embedded(struct sshd *d)
 }
 
 struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg,
-			const struct sshd_hooks *hooks)
+			const struct sshd_hooks *hooks, int listen_fd)
 {
 	struct sshd *d;
 
-	if (cfg->ssh == SSH_OFF)
+	if (cfg->ssh == SSH_OFF) {
+		if (listen_fd >= 0) {
+			log_warn("ssh: PORTHOLE_SSH=off; closing the socket systemd passed");
+			close(listen_fd);
+		}
 		return NULL;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		log_error("ssh: out of memory; no SSH endpoint");
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return NULL;
 	}
 	d->loop = loop;
@@ -506,7 +534,10 @@ struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct conf
 	d->cfg = cfg;
 	d->hooks = *hooks;
 	d->rng = clock_mono_usec() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15u;
-	if (cfg->ssh == SSH_OPENSSH) {
+	/* The image's sshd binds its own port; a passed socket is ours to serve. */
+	if (cfg->ssh == SSH_OPENSSH && listen_fd >= 0)
+		log_info("ssh: socket activated; serving the passed socket embedded, not with the image's sshd");
+	if (cfg->ssh == SSH_OPENSSH && listen_fd < 0) {
 		unsigned n_keys = 0;
 		int rc = opensshd_start(loop, reaper, cfg, hooks, &d->hk, &n_keys, &d->port, &d->openssh);
 		if (rc == 0) {
@@ -519,7 +550,7 @@ struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct conf
 		}
 		/* No sshd in the image: said so; serve ourselves. */
 	}
-	return embedded(d);
+	return embedded(d, listen_fd);
 }
 
 void sshd_free(struct sshd *d)

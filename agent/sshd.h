@@ -31,9 +31,11 @@ struct sshd_hooks {
 struct sshd;
 
 /* NULL when SSH is off or could not start (after saying why).  cfg must
- * outlive the endpoint. */
+ * outlive the endpoint.  listen_fd: a listening TCP socket to serve instead
+ * of binding PORTHOLE_SSH_LISTEN/PORT (socket activation; always embedded),
+ * taken over even on failure; or -1. */
 struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg,
-			const struct sshd_hooks *hooks);
+			const struct sshd_hooks *hooks, int listen_fd);
 /* Stop listening and end every connection. */
 void sshd_free(struct sshd *d);
 
