@@ -12,11 +12,9 @@ log 100,000 warnings (the hidden control command {"cmd":"log"}), and prints:
 """
 
 import argparse
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +23,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
+import controlclient  # noqa: E402
 from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, StandinProcess  # noqa: E402
 
 GROUP = "/aws/sagemaker/TrainingJobs"
@@ -32,18 +31,7 @@ STREAM = "bench/algo-1-0/ssm"
 
 
 def control(sock, req):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(600)
-    s.connect(sock)
-    s.sendall((json.dumps(req) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    reply = json.loads(buf)
+    reply = controlclient.call(sock, req, timeout=600)
     if not reply.get("ok"):
         raise RuntimeError(reply)
 

@@ -22,6 +22,7 @@ from awsstandin.client import (  # noqa: E402
     DEFAULT_ACCESS_KEY,
     DEFAULT_SECRET_KEY,
 )
+import controlclient  # noqa: E402
 from porthole_harness import SLOW, wait_for  # noqa: E402
 
 GROUP = "/aws/sagemaker/TrainingJobs"
@@ -48,18 +49,7 @@ def cw_env(sb, standin, creds="env", **extra):
 
 
 def control(sb, req):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(60)
-    s.connect(str(sb.sock))
-    s.sendall((json.dumps(req) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    reply = json.loads(buf)
+    reply = controlclient.call(sb.sock, req)
     assert reply.get("ok"), reply
     return reply
 
