@@ -58,6 +58,7 @@ struct cwpub {
 
 	cJSON *(*identity)(void *ud);
 	void *identity_ud;
+	char *group_region;
 	sd_event_source *ident; /* defer: compare and re-send the identity */
 	char *ident_key;
 };
@@ -452,6 +453,13 @@ static void pump(struct cwpub *pub)
 		const char *source;
 		char *r = aws_region_local(&source);
 		bool ok;
+		/* The group's own region beats a profile's or TRAINING_JOB_ARN's
+		 * guess; only the environment overrides it. */
+		if (pub->group_region && (!r || strncmp(source, "AWS_", 4) != 0)) {
+			free(r);
+			r = strdup(pub->group_region);
+			source = "the HyperPod cluster ARN";
+		}
 		if (r) {
 			ok = set_region(pub, r, source);
 			free(r);
@@ -544,6 +552,7 @@ int cwpub_new(sd_event *loop, struct aws *aws, const struct cwpub_config *cfg, s
 	pub->create_group = cfg->create_group;
 	pub->identity = cfg->identity;
 	pub->identity_ud = cfg->identity_ud;
+	pub->group_region = cfg->group_region ? strdup(cfg->group_region) : NULL;
 	rc = spool_open(cfg->spool_dir, cfg->spool_max, &pub->sp);
 	if (rc < 0) {
 		log_error("cannot use the CloudWatch spool %s (PORTHOLE_SPOOL_DIR): %s; events will not be sent to "
@@ -614,10 +623,21 @@ void cwpub_free(struct cwpub *pub)
 	spool_close(pub->sp);
 	free(pub->group);
 	free(pub->stream);
+	free(pub->group_region);
 	free(pub->job);
 	free(pub->host);
 	free(pub->region);
 	free(pub->endpoint);
 	free(pub->ident_key);
 	free(pub);
+}
+
+const char *cwpub_group(const struct cwpub *pub)
+{
+	return pub ? pub->group : NULL;
+}
+
+const char *cwpub_stream(const struct cwpub *pub)
+{
+	return pub ? pub->stream : NULL;
 }

@@ -23,6 +23,9 @@ struct cwpub_config {
 	const char *group;           /* NULL: CW_DEFAULT_GROUP */
 	const char *stream;          /* NULL: <job>/<host>-<epoch>/ssm */
 	bool create_group;           /* create the group if it is missing */
+	const char *group_region;    /* the region the group is known to be in (a
+	                              * HyperPod cluster's ARN), or NULL; AWS_REGION
+	                              * and AWS_DEFAULT_REGION still win */
 	const char *spool_dir;
 	uint64_t spool_max;          /* bytes */
 	const char *job, *host;
@@ -43,6 +46,10 @@ void cwpub_free(struct cwpub *pub);
  * nothing to wait for; otherwise done runs (from the loop) once everything
  * is sent, sending failed, or the time is up. */
 bool cwpub_flush(struct cwpub *pub, uint64_t usec, void (*done)(void *ud), void *ud);
+
+/* The log group and stream events go to; NULL without a publisher. */
+const char *cwpub_group(const struct cwpub *pub);
+const char *cwpub_stream(const struct cwpub *pub);
 
 /* Events waiting in the spool. */
 uint64_t cwpub_pending(const struct cwpub *pub);

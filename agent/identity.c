@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hyperpod.h"
 #include "log.h"
 
 static char *dup_or_null(const char *s)
@@ -230,20 +231,80 @@ static void find_address(struct identity *id)
 			 id->iface ? id->iface : "named", id->host);
 }
 
+static char *own_hostname(void)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "localhost");
+	name[sizeof(name) - 1] = '\0';
+	return strdup(name);
+}
+
+/* Fill host, hosts, group, instance type and interface from a HyperPod
+ * node's resource_config.json; hp keeps the cluster for the caller. */
+static enum hyperpod_result read_hyperpod(struct identity *id, const char *ml_root, struct hyperpod *hp)
+{
+	char path[4096];
+	struct hyperpod_addr *own = NULL;
+	size_t n_own = 0;
+	enum hyperpod_result r;
+	int err;
+	char *text;
+
+	hyperpod_config_path(ml_root, path, sizeof(path));
+	if (!(text = read_file(path, &err))) {
+		if (err == ENOENT)
+			log_debug("%s not found: not a HyperPod node", path);
+		else
+			log_error("cannot read %s: %s; using the hostname as identity", path, strerror(err));
+		return HYPERPOD_NONE;
+	}
+	if ((err = hyperpod_own_addrs(&own, &n_own)) < 0)
+		log_warn("cannot list this machine's addresses: %s", strerror(-err));
+	r = hyperpod_parse(hp, text, path, own, n_own);
+	free(text);
+	free(own);
+	if (r == HYPERPOD_NONE)
+		return r;
+	/* The instances become the hosts; the node's own name (or, when it was
+	 * not found, the hostname) is among them. */
+	id->host = hp->instance ? strdup(hp->instance) : own_hostname();
+	id->hosts = hp->instances;
+	id->n_hosts = hp->n_instances;
+	hp->instances = NULL;
+	hp->n_instances = 0;
+	if (!hp->instance) {
+		char **nh = realloc(id->hosts, (id->n_hosts + 1) * sizeof(char *));
+		if (nh) {
+			id->hosts = nh;
+			id->hosts[id->n_hosts++] = strdup(id->host);
+		}
+	}
+	id->group_name = dup_or_null(hp->group);
+	id->instance_type = dup_or_null(hp->instance_type);
+	id->iface = dup_or_null(hp->iface);
+	return r;
+}
+
 void identity_load(struct identity *id, const struct config *cfg)
 {
-	char path[4096], hostname[256];
+	char path[4096];
 	const char *env;
+	struct hyperpod hp;
+	enum hyperpod_result hpr = HYPERPOD_NONE;
 
 	memset(id, 0, sizeof(*id));
+	memset(&hp, 0, sizeof(hp));
 	snprintf(path, sizeof(path), "%s/input/config/resourceconfig.json", cfg->ml_root);
 	id->sagemaker = read_resourceconfig(id, path);
-	if (!id->host) {
-		if (gethostname(hostname, sizeof(hostname)) < 0)
-			snprintf(hostname, sizeof(hostname), "localhost");
-		hostname[sizeof(hostname) - 1] = '\0';
-		id->host = strdup(hostname);
-	}
+	/* A training job's file wins: a training container started on a cluster
+	 * node is the job, not the node. */
+	if (!id->sagemaker)
+		hpr = read_hyperpod(id, cfg->ml_root, &hp);
+	id->platform = id->sagemaker ? "training" : hpr != HYPERPOD_NONE ? "hyperpod" : "none";
+	if (!id->host)
+		id->host = own_hostname();
 	if (!id->n_hosts) {
 		id->hosts = calloc(1, sizeof(char *));
 		id->hosts[id->n_hosts++] = strdup(id->host);
@@ -253,6 +314,8 @@ void identity_load(struct identity *id, const struct config *cfg)
 		id->job = strdup(cfg->job);
 	else if ((env = getenv("TRAINING_JOB_NAME")) && *env)
 		id->job = strdup(env);
+	else if (hpr != HYPERPOD_NONE)
+		id->job = strdup(hp.cluster_name);
 	else
 		id->job = strdup("local");
 	id->job_arn = dup_or_null(getenv("TRAINING_JOB_ARN"));
@@ -260,8 +323,16 @@ void identity_load(struct identity *id, const struct config *cfg)
 		id->region = strdup(env);
 	else if ((env = getenv("AWS_DEFAULT_REGION")) && *env)
 		id->region = strdup(env);
+	else if (hpr != HYPERPOD_NONE)
+		id->region = dup_or_null(hp.region);
 	else
 		id->region = arn_region(id->job_arn);
+	if (hpr != HYPERPOD_NONE) {
+		id->cluster_arn = dup_or_null(hp.cluster_arn);
+		id->log_group = hyperpod_log_group(&hp);
+		id->log_stream = hyperpod_log_stream(&hp, id->host);
+	}
+	hyperpod_free(&hp);
 
 	find_address(id);
 }
@@ -289,6 +360,9 @@ void identity_free(struct identity *id)
 	free(id->group_name);
 	free(id->iface);
 	cJSON_Delete(id->instance_groups);
+	free(id->cluster_arn);
+	free(id->log_group);
+	free(id->log_stream);
 	memset(id, 0, sizeof(*id));
 }
 
@@ -316,4 +390,6 @@ void identity_to_json(const struct identity *id, cJSON *obj)
 	add_string_or_null(obj, "ip", id->ipv4);
 	add_string_or_null(obj, "ipv6", id->ipv6);
 	cJSON_AddBoolToObject(obj, "sagemaker", id->sagemaker);
+	cJSON_AddStringToObject(obj, "platform", id->platform ? id->platform : "none");
+	add_string_or_null(obj, "cluster_arn", id->cluster_arn);
 }

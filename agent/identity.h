@@ -1,7 +1,9 @@
-/* identity.h — who this container is: job, host, peers and address.
+/* identity.h — who this container or node is: job, host, peers and address.
  *
- * Read from SageMaker's resourceconfig.json and environment; outside
- * SageMaker the host is the hostname and the job PORTHOLE_JOB or "local".
+ * Read from a SageMaker training job's resourceconfig.json and environment,
+ * else from a HyperPod node's resource_config.json (hyperpod.h: the job is
+ * the cluster, the host the node's instance name); elsewhere the host is the
+ * hostname and the job PORTHOLE_JOB or "local".
  * Loading never fails: bad or missing input is reported and a fallback used. */
 #ifndef PORTHOLE_IDENTITY_H
 #define PORTHOLE_IDENTITY_H
@@ -27,6 +29,10 @@ struct identity {
 	char ipv4[64];         /* "" when none */
 	char ipv6[64];
 	const char *addr_source; /* how the address was found */
+	const char *platform;  /* "training", "hyperpod" or "none" */
+	char *cluster_arn;     /* HyperPod: ClusterConfig.ClusterArn, else NULL */
+	char *log_group;       /* the platform's CloudWatch log group, NULL: cwpub's default */
+	char *log_stream;      /* the platform's log stream, NULL: cwpub's default */
 };
 
 void identity_load(struct identity *id, const struct config *cfg);
@@ -39,7 +45,7 @@ bool identity_refresh_address(struct identity *id);
 /* The region named in an ARN (arn:PARTITION:SERVICE:REGION:...), or NULL. */
 char *arn_region(const char *arn);
 
-/* Add job, host, hosts, instance_type, ip ... members to obj. */
+/* Add job, host, hosts, instance_type, ip, platform ... members to obj. */
 void identity_to_json(const struct identity *id, cJSON *obj);
 
 #endif

@@ -22,13 +22,23 @@ void publish_start(struct porthole *p)
 	char err[256];
 	int rc;
 
-	/* auto: only inside a SageMaker training job, where the stream sits
-	 * next to the job's own log; elsewhere CloudWatch is asked for.
-	 * Decided before the AWS client exists: libcurl and its TLS library
-	 * cost megabytes of RSS that an idle wrapper should not carry. */
-	if (p->cfg.cloudwatch == CW_OFF || (p->cfg.cloudwatch == CW_AUTO && !(arn && *arn))) {
+	/* auto: only inside a SageMaker training job or on a HyperPod node,
+	 * where the stream sits next to SageMaker's own logs; elsewhere
+	 * CloudWatch is asked for.  Decided before the AWS client exists:
+	 * libcurl and its TLS library cost megabytes of RSS that an idle
+	 * wrapper should not carry. */
+	bool hyperpod = strcmp(p->id.platform, "hyperpod") == 0;
+	if (p->cfg.cloudwatch == CW_OFF || (p->cfg.cloudwatch == CW_AUTO && !(arn && *arn) && !hyperpod)) {
 		log_debug("CloudWatch publishing is off (PORTHOLE_CLOUDWATCH=%s)",
-			  p->cfg.cloudwatch == CW_OFF ? "off" : "auto, outside a training job");
+			  p->cfg.cloudwatch == CW_OFF ? "off" : "auto, outside a training job or HyperPod node");
+		log_discard_early();
+		return;
+	}
+	const char *group = p->cfg.log_group ? p->cfg.log_group : p->id.log_group;
+	if (!group && hyperpod) {
+		/* Not the training jobs' group: a node's events belong to its cluster. */
+		log_error("no CloudWatch log group for cluster %s (its ClusterArn is unknown); set PORTHOLE_LOG_GROUP; "
+			  "nothing is sent to CloudWatch", p->id.job);
 		log_discard_early();
 		return;
 	}
@@ -38,10 +48,12 @@ void publish_start(struct porthole *p)
 		log_discard_early();
 		return;
 	}
+	char *group_region = hyperpod ? arn_region(p->id.cluster_arn) : NULL;
 	struct cwpub_config c = {
-		.group = p->cfg.log_group,
-		.stream = p->cfg.log_stream,
+		.group = group,
+		.stream = p->cfg.log_stream ? p->cfg.log_stream : p->id.log_stream,
 		.create_group = p->cfg.create_log_group,
+		.group_region = group_region,
 		.spool_dir = p->cfg.spool_dir,
 		.spool_max = (uint64_t)p->cfg.spool_max_mb << 20,
 		.job = p->id.job,
@@ -49,8 +61,10 @@ void publish_start(struct porthole *p)
 		.identity = identity_now,
 		.identity_ud = p,
 	};
+	rc = cwpub_new(p->loop, p->aws, &c, &p->cwpub);
+	free(group_region);
 	/* Failures are logged inside; porthole goes on without publishing. */
-	if (cwpub_new(p->loop, p->aws, &c, &p->cwpub) < 0) {
+	if (rc < 0) {
 		p->cwpub = NULL;
 		log_discard_early();
 	}

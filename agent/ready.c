@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cwpub.h"
 #include "duration.h"
 #include "log.h"
 #include "ssm.h"
@@ -50,6 +51,14 @@ cJSON *ready_json(const struct porthole *p)
 		cJSON_AddNullToObject(o, "deadline");
 	cJSON_Delete(st);
 	ssm_to_json(p->ssm, o);
+	/* Where porthole's own events go; null when it does not publish. */
+	if (cwpub_group(p->cwpub)) {
+		cJSON_AddStringToObject(o, "log_group", cwpub_group(p->cwpub));
+		cJSON_AddStringToObject(o, "log_stream", cwpub_stream(p->cwpub));
+	} else {
+		cJSON_AddNullToObject(o, "log_group");
+		cJSON_AddNullToObject(o, "log_stream");
+	}
 	cJSON_AddNumberToObject(o, "pid", getpid());
 	return o;
 }

@@ -14,7 +14,7 @@ static struct {
 } fx;
 
 static const char *const env_vars[] = {
-	"TRAINING_JOB_NAME", "TRAINING_JOB_ARN", "AWS_REGION", "AWS_DEFAULT_REGION",
+	"TRAINING_JOB_NAME", "TRAINING_JOB_ARN", "AWS_REGION", "AWS_DEFAULT_REGION", "SAGEMAKER_RESOURCE_CONFIG_PATH",
 };
 
 static void clear_env(void)
