@@ -2,7 +2,8 @@
 #   make              build agent/porthole
 #   make deps         install the Debian build and test packages (as root) or print the apt-get line
 #   make check        unit tests (cmocka) + integration tests (pytest, real binary)
-#   make check SAN=1  the same, built with ASan + UBSan
+#   make check SAN=1  the same, built with ASan + UBSan (without dist-check)
+#   make dist-check   what is shipped, in a debootstrap chroot: the HyperPod lifecycle script
 #   make valgrind     the unit tests and a run of the wrapper under valgrind
 #   make demo         a simulated 2-host training job under porthole
 #   make bench        figures (not tests)
@@ -17,7 +18,7 @@ PKGS    := libssh libcurl libcjson libsystemd
 # Debian packages needed to build, test, demo and bench.
 DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
-             util-linux procps valgrind shellcheck openssh-sftp-server
+             util-linux procps valgrind shellcheck openssh-sftp-server debootstrap
 DEB_BENCH := openssh-server dropbear-bin
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 
@@ -41,7 +42,7 @@ LIB_OBJ   := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit integration valgrind demo bench install clean
+.PHONY: all deps check unit integration dist-check valgrind demo bench install clean
 all: agent/porthole
 
 $(BUILD)/porthole: $(AGENT_OBJ)
@@ -79,8 +80,18 @@ unit: $(UNIT_BIN)
 integration: $(BUILD)/porthole
 	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) PORTHOLE_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(wildcard tests/lifecycle) $(wildcard tests/awsstandin/test_*.py)
 
+# Tests of what is shipped (root, a chroot, the Debian mirror): not part of
+# the sanitizer run, which is about porthole's own code.
+DIST_TESTS := tests/hyperpod
+
+dist-check:
+	$(PYTHON) -m pytest -q -p no:cacheprovider $(DIST_TESTS)
+
 check: deps
 	$(MAKE) unit integration
+ifneq ($(SAN),1)
+	$(MAKE) dist-check
+endif
 
 valgrind: $(UNIT_BIN) $(BUILD)/porthole
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
