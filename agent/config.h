@@ -15,7 +15,8 @@
 
 enum hold_policy { HOLD_NEVER, HOLD_ON_FAILURE, HOLD_ALWAYS };
 
-/* auto: publish to CloudWatch inside a SageMaker training job only. */
+/* auto: publish to CloudWatch inside a SageMaker training job or on a
+ * HyperPod node only. */
 enum cw_mode { CW_AUTO, CW_ON, CW_OFF };
 
 enum ssh_mode { SSH_EMBEDDED, SSH_OPENSSH, SSH_OFF };
@@ -105,8 +106,8 @@ struct config {
 
 	/* The CloudWatch publisher. */
 	enum cw_mode cloudwatch;
-	char *log_group;            /* NULL: /aws/sagemaker/TrainingJobs */
-	char *log_stream;           /* NULL: <job>/<host>-<epoch>/ssm */
+	char *log_group;            /* NULL: the platform's (identity.h) */
+	char *log_stream;           /* NULL: the platform's (identity.h) */
 	bool create_log_group;
 	char *spool_dir;
 	unsigned spool_max_mb;

@@ -64,10 +64,10 @@ while [ $# -gt 0 ]; do
 done
 
 mkdir -p "$(dirname "$log_file")"
-[ "$(id -u)" = 0 ] || die "must run as root (HyperPod runs lifecycle scripts as root)"
 if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
 	die "--port $port: expected a TCP port number (1-65535)"
 fi
+[ "$(id -u)" = 0 ] || die "must run as root (HyperPod runs lifecycle scripts as root)"
 
 # replace_if_changed NEW DEST MODE — move NEW over DEST only if the content
 # differs, so an unchanged file keeps its mtime; true if DEST changed.
