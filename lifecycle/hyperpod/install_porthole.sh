@@ -19,6 +19,8 @@
 #      enabled and starts at boot.
 # Running it again changes nothing unless its inputs changed.  Each step
 # appends to /var/log/provision/provisioning.log, as AWS's sample scripts do.
+# It exits non-zero when a step fails; on_create.sh decides whether that
+# should fail the node (`bash install_porthole.sh || true` if it should not).
 #
 # Options are flags, not environment variables: porthole reads every
 # PORTHOLE_* variable as one of its settings.
@@ -147,6 +149,9 @@ install_package() {
 		fi
 	fi
 	log "installed porthole $want"
+	# The package does not restart a running porthole on upgrade (it may
+	# carry the upgrader's session); at node setup nobody is logged in yet.
+	changed=1
 }
 
 # ---- 2. the users' keys ------------------------------------------------------
@@ -246,7 +251,7 @@ configure() {
 		{ print }' >"$new"
 	rm -f "$block"
 	if replace_if_changed "$new" "$conf" 0644; then
-		conf_changed=1
+		changed=1
 		log "wrote $conf: PORTHOLE_SSH_PORT=$port"
 	else
 		log "$conf is up to date (PORTHOLE_SSH_PORT=$port)"
@@ -275,7 +280,11 @@ enable_service() {
 		printf '# install_porthole.sh: where SageMaker put this node'"'"'s resource_config.json\n[Service]\nEnvironment=SAGEMAKER_RESOURCE_CONFIG_PATH=%s\n' \
 			"$SAGEMAKER_RESOURCE_CONFIG_PATH" >"$new"
 		install -d -m 0755 "$(dirname "$dropin")"
-		replace_if_changed "$new" "$dropin" 0644 && conf_changed=1 && log "wrote $dropin"
+		if replace_if_changed "$new" "$dropin" 0644; then
+			changed=1
+			unit_changed=1
+			log "wrote $dropin"
+		fi
 	fi
 
 	if command -v systemctl >/dev/null 2>&1; then
@@ -296,10 +305,12 @@ enable_service() {
 	fi
 
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-		systemctl daemon-reload
-		if [ "${conf_changed:-0}" = 1 ] && systemctl is-active --quiet porthole.service; then
+		if [ "$unit_changed" = 1 ]; then
+			systemctl daemon-reload
+		fi
+		if [ "$changed" = 1 ] && systemctl is-active --quiet porthole.service; then
 			systemctl restart porthole.service || die "porthole.service did not restart: journalctl -u porthole"
-			log "restarted porthole.service for the new settings"
+			log "restarted porthole.service for the new package or settings"
 		elif ! systemctl is-active --quiet porthole.service; then
 			systemctl start porthole.service || die "porthole.service did not start: journalctl -u porthole"
 			log "started porthole.service"
@@ -314,7 +325,10 @@ enable_service() {
 	fi
 }
 
-conf_changed=0
+# Whether the running service must restart (package, conf or unit changed)
+# and whether systemd must reload the unit.
+changed=0
+unit_changed=0
 log "install_porthole.sh: package ${package:-(next to the script)}, users $users_file, keys $keys_dir, port $port"
 install_package
 install_keys
