@@ -234,7 +234,7 @@ def free_port() -> int:
 def own_address() -> str:
     """This machine's address on its default route (what a node's
     CustomerIpAddress is), else loopback."""
-    r = subprocess.run(["ip", "-4", "route", "get", "192.0.2.1"], capture_output=True, text=True)
+    r = subprocess.run(["ip", "-4", "route", "get", "203.0.113.1"], capture_output=True, text=True)
     words = r.stdout.split()
     return words[words.index("src") + 1] if "src" in words else "127.0.0.1"
 
@@ -253,7 +253,7 @@ def test_serve_and_login_on_the_node_port(node, tmp_path):
         "ClusterConfig": {"ClusterArn": ARN, "ClusterName": CLUSTER},
         "InstanceGroups": [
             {"Name": "controller-machine", "Instances": [{"InstanceName": "controller-machine-1",
-                                                          "CustomerIpAddress": "192.0.2.250"}]},
+                                                          "CustomerIpAddress": "203.0.113.250"}]},
             {"Name": "worker-group-1", "Instances": [{"InstanceName": "worker-group-1-1",
                                                       "CustomerIpAddress": addr}]}]}))
     out = tmp_path / "serve.out"

@@ -29,10 +29,10 @@ RESOURCE_CONFIG = {
     "ClusterConfig": {"ClusterArn": ARN, "ClusterName": CLUSTER},
     "InstanceGroups": [
         {"Name": "controller-machine", "InstanceType": "ml.c5.xlarge",
-         "Instances": [{"InstanceName": "controller-machine-1", "CustomerIpAddress": "192.0.2.10",
+         "Instances": [{"InstanceName": "controller-machine-1", "CustomerIpAddress": "203.0.113.10",
                         "InstanceId": "i-0123456789abcdef0"}]},
         {"Name": "worker-group-1", "InstanceType": "ml.g5.8xlarge",
-         "Instances": [{"InstanceName": "worker-group-1-1", "CustomerIpAddress": "192.0.2.21"},
+         "Instances": [{"InstanceName": "worker-group-1-1", "CustomerIpAddress": "203.0.113.21"},
                        {"InstanceName": "worker-group-1-2", "CustomerIpAddress": "127.0.0.1"}]},
     ],
 }
@@ -141,7 +141,7 @@ def test_not_in_the_cluster(sb, standin):
     # No instance has an address of this machine: one error naming the file,
     # then the hostname as the host, still publishing to the cluster's group.
     cfg = json.loads(json.dumps(RESOURCE_CONFIG))
-    cfg["InstanceGroups"][1]["Instances"][1]["CustomerIpAddress"] = "192.0.2.22"
+    cfg["InstanceGroups"][1]["Instances"][1]["CustomerIpAddress"] = "203.0.113.22"
     path = write_node_config(sb, cfg)
     d = sb.start(["serve"], env=node_env(sb, standin, PORTHOLE_CLOUDWATCH="off"))
     r = d.ready

@@ -255,7 +255,7 @@ static void test_own_addrs(void **state)
 static const char loopback_node[] =
 	"{\"ClusterConfig\": {\"ClusterArn\": \"" ARN "\", \"ClusterName\": \"ml-cluster\"},"
 	" \"InstanceGroups\": [{\"Name\": \"controller-machine\", \"Instances\": ["
-	"   {\"InstanceName\": \"controller-machine-1\", \"CustomerIpAddress\": \"192.0.2.1\"}]},"
+	"   {\"InstanceName\": \"controller-machine-1\", \"CustomerIpAddress\": \"203.0.113.1\"}]},"
 	"  {\"Name\": \"worker-group-1\", \"Instances\": ["
 	"   {\"InstanceName\": \"worker-group-1-1\", \"CustomerIpAddress\": \"127.0.0.1\"}]}]}";
 
