@@ -115,7 +115,7 @@ def chroot(root: Path, *argv: str, timeout: float = 600) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def node(rootfs, deb):
+def node(deb, rootfs):
     """The lifecycle directory as on_create.sh has it, inside the chroot."""
     lc = rootfs / "root" / "lifecycle"
     keys = lc / "porthole_keys"
