@@ -193,6 +193,35 @@ def test_deb_changelog_and_copyright(deb_tree):
     assert (doc / "copyright").read_text().startswith("Format: https://www.debian.org/doc/packaging-manuals/")
 
 
+def test_deb_installs_into_a_throwaway_root(deb, tmp_path):
+    """dpkg --root with a fresh database: install, keep an edited conffile over a
+    reinstall, remove (conffile stays), purge (gone). The maintainer scripts
+    run chrootless (DPKG_ROOT set) and so leave this machine's systemd alone;
+    --force-depends because the empty database knows no libraries."""
+    root = tmp_path / "root"
+    for d in ("info", "updates", "triggers"):
+        (root / "var/lib/dpkg" / d).mkdir(parents=True)
+    (root / "var/lib/dpkg/status").write_text("")
+
+    def dpkg(*args):
+        return run("dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends",
+                   "--force-confold", *args)
+
+    dpkg("-i", str(deb))
+    status = run("dpkg", f"--root={root}", "-s", "porthole").stdout
+    assert "Status: install ok installed" in status and "/etc/porthole/porthole.conf" in status, status
+    conf = root / "etc/porthole/porthole.conf"
+    assert (root / "usr/bin/porthole").is_file() and conf.is_file()
+    conf.write_text(conf.read_text() + "PORTHOLE_SSH_PORT=2222\n")
+    dpkg("-i", str(deb))
+    assert conf.read_text().endswith("PORTHOLE_SSH_PORT=2222\n"), "an edited conffile was replaced"
+    dpkg("-r", "porthole")
+    assert not (root / "usr/bin/porthole").exists() and conf.exists()
+    dpkg("-P", "porthole")
+    assert not conf.exists()
+    assert run("dpkg", f"--root={root}", "-s", "porthole", check=False).returncode != 0
+
+
 # ---- the man page --------------------------------------------------------------
 
 
