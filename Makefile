@@ -7,6 +7,7 @@
 #   make demo         a simulated 2-host training job under porthole
 #   make bench        figures (not tests)
 #   make install DESTDIR= PREFIX=
+#   make deb | rpm    packages in build/pkg/ (make dist-check builds and tests them; make static explains)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -81,6 +82,7 @@ integration: $(BUILD)/porthole
 
 check: deps
 	$(MAKE) unit integration
+	$(if $(filter 1,$(SAN)),,$(MAKE) dist-check)
 
 valgrind: $(UNIT_BIN) $(BUILD)/porthole
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -100,3 +102,43 @@ install: agent/porthole
 
 clean:
 	rm -rf build agent/porthole
+
+# ---- packaging (packaging/, tests/packaging; README "Packages") ------------
+# install-dist: everything a package holds (binary, porthole.sh, man page,
+# conf, units, docs) under DESTDIR; the deb and the RPM spec both use it.
+VERSION    := $(shell sed -n 's/^\#define PORTHOLE_VERSION "\(.*\)"/\1/p' agent/porthole.h)
+PKG        := build/pkg
+DIST_BIN   ?= agent/porthole
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DEB_PKG    := dpkg-dev lintian rpm rpm2cpio man-db groff-base systemd
+DEB_ALL    += $(DEB_PKG)
+.PHONY: install-dist deb rpm static dist-check
+
+$(PKG)/gen/porthole.8 $(PKG)/gen/porthole.conf: $(DIST_BIN) packaging/gendoc.sh packaging/porthole.8.in
+	packaging/gendoc.sh $(DIST_BIN) $(PKG)/gen
+
+install-dist: $(DIST_BIN) $(PKG)/gen/porthole.8
+	install -D -m 0755 $(DIST_BIN) $(DESTDIR)$(PREFIX)/bin/porthole
+	install -D -m 0644 lifecycle/porthole.sh $(DESTDIR)$(PREFIX)/share/porthole/porthole.sh
+	install -D -m 0644 $(PKG)/gen/porthole.8 $(DESTDIR)$(MANDIR)/man8/porthole.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/porthole/docs
+	sed 's|/usr/|$(PREFIX)/|g' packaging/systemd/porthole.service >$(DESTDIR)$(UNITDIR)/porthole.service
+	install -m 0644 packaging/systemd/porthole.socket $(DESTDIR)$(UNITDIR)/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/porthole/
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/porthole/docs/
+	@# never overwrite a conf file someone edited
+	[ -e $(DESTDIR)/etc/porthole/porthole.conf ] || install -D -m 0644 $(PKG)/gen/porthole.conf $(DESTDIR)/etc/porthole/porthole.conf
+
+deb:
+	packaging/deb/build-deb.sh $(VERSION) $(PKG)
+
+rpm:
+	packaging/rpm/build-rpm.sh $(VERSION) $(PKG)
+
+static:
+	@packaging/static.sh
+
+# builds both packages itself (make deb rpm, once) and checks them
+dist-check:
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging
