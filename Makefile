@@ -3,11 +3,12 @@
 #   make deps         install the Debian build and test packages (as root) or print the apt-get line
 #   make check        unit tests (cmocka) + integration tests (pytest, real binary)
 #   make check SAN=1  the same, built with ASan + UBSan (without dist-check)
-#   make dist-check   what is shipped, in a debootstrap chroot: the HyperPod lifecycle script
+#   make dist-check   the packages (tests/packaging) and the HyperPod lifecycle script in a chroot
 #   make valgrind     the unit tests and a run of the wrapper under valgrind
 #   make demo         a simulated 2-host training job under porthole
 #   make bench        figures (not tests)
 #   make install DESTDIR= PREFIX=
+#   make deb | rpm    packages in build/pkg/ (make dist-check builds and tests them; make static explains)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -42,7 +43,7 @@ LIB_OBJ   := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit integration dist-check valgrind demo bench install clean
+.PHONY: all deps check unit integration valgrind demo bench install clean
 all: agent/porthole
 
 $(BUILD)/porthole: $(AGENT_OBJ)
@@ -80,18 +81,9 @@ unit: $(UNIT_BIN)
 integration: $(BUILD)/porthole
 	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) PORTHOLE_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(wildcard tests/lifecycle) $(wildcard tests/awsstandin/test_*.py)
 
-# Tests of what is shipped (root, a chroot, the Debian mirror): not part of
-# the sanitizer run, which is about porthole's own code.
-DIST_TESTS := tests/hyperpod
-
-dist-check:
-	$(PYTHON) -m pytest -q -p no:cacheprovider $(DIST_TESTS)
-
 check: deps
 	$(MAKE) unit integration
-ifneq ($(SAN),1)
-	$(MAKE) dist-check
-endif
+	$(if $(filter 1,$(SAN)),,$(MAKE) dist-check)
 
 valgrind: $(UNIT_BIN) $(BUILD)/porthole
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -111,3 +103,44 @@ install: agent/porthole
 
 clean:
 	rm -rf build agent/porthole
+
+# ---- packaging (packaging/, tests/packaging; README "Packages") ------------
+# install-dist: everything a package holds (binary, porthole.sh, man page,
+# conf, units, docs) under DESTDIR; the deb and the RPM spec both use it.
+VERSION    := $(shell sed -n 's/^\#define PORTHOLE_VERSION "\(.*\)"/\1/p' agent/porthole.h)
+PKG        := build/pkg
+DIST_BIN   ?= agent/porthole
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DEB_PKG    := dpkg-dev lintian rpm rpm2cpio man-db groff-base systemd
+DEB_ALL    += $(DEB_PKG)
+.PHONY: install-dist deb rpm static dist-check
+
+$(PKG)/gen/porthole.8 $(PKG)/gen/porthole.conf: $(DIST_BIN) packaging/gendoc.sh packaging/porthole.8.in
+	packaging/gendoc.sh $(DIST_BIN) $(PKG)/gen
+
+install-dist: $(DIST_BIN) $(PKG)/gen/porthole.8
+	install -D -m 0755 $(DIST_BIN) $(DESTDIR)$(PREFIX)/bin/porthole
+	install -D -m 0644 lifecycle/porthole.sh $(DESTDIR)$(PREFIX)/share/porthole/porthole.sh
+	install -D -m 0644 $(PKG)/gen/porthole.8 $(DESTDIR)$(MANDIR)/man8/porthole.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/porthole/docs
+	sed 's|/usr/|$(PREFIX)/|g' packaging/systemd/porthole.service >$(DESTDIR)$(UNITDIR)/porthole.service
+	install -m 0644 packaging/systemd/porthole.socket $(DESTDIR)$(UNITDIR)/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/porthole/
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/porthole/docs/
+	@# never overwrite a conf file someone edited
+	[ -e $(DESTDIR)/etc/porthole/porthole.conf ] || install -D -m 0644 $(PKG)/gen/porthole.conf $(DESTDIR)/etc/porthole/porthole.conf
+
+deb:
+	packaging/deb/build-deb.sh $(VERSION) $(PKG)
+
+rpm:
+	packaging/rpm/build-rpm.sh $(VERSION) $(PKG)
+
+static:
+	@packaging/static.sh
+
+# builds both packages itself (make deb rpm, once) and checks them; then the
+# HyperPod lifecycle script installs the .deb in a debootstrap chroot
+dist-check:
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod

@@ -233,7 +233,7 @@ static void on_response(void *ud, const struct http_response *r)
 		return;
 	}
 	if (res.retry != RETRY_NEVER && res.retry != RETRY_CREDS && c->attempts < c->max_attempts) {
-		uint64_t delay = retry_backoff_usec(c->attempts, RETRY_BASE_USEC, RETRY_CAP_USEC, arc4random());
+		uint64_t delay = retry_backoff_usec(c->attempts, RETRY_BASE_USEC, RETRY_CAP_USEC, retry_random());
 		log_debug("%s %s: attempt %u failed (%s); retrying in %llu ms", c->service, c->url, c->attempts,
 			  transport ? r->error : code, (unsigned long long)(delay / 1000));
 		if (schedule_retry(c, delay))

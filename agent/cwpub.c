@@ -241,7 +241,7 @@ static void trouble(struct cwpub *pub, bool is_error, const char *fmt, ...)
 	 * and must not trigger an immediate attempt. */
 	if (!pub->flushing) {
 		pub->failures++;
-		delay = retry_backoff_usec(pub->failures, SLOW_BASE_USEC, SLOW_CAP_USEC, arc4random());
+		delay = retry_backoff_usec(pub->failures, SLOW_BASE_USEC, SLOW_CAP_USEC, retry_random());
 		if (delay < SLOW_MIN_USEC)
 			delay = SLOW_MIN_USEC;
 		sd_event_source_set_time_relative(pub->retry, delay);

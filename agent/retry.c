@@ -3,6 +3,8 @@
 #include "retry.h"
 
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 static const char *const throttling_codes[] = {
 	"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
@@ -76,4 +78,17 @@ void aws_error_code(const char *raw, char *out, size_t len)
 		n = len - 1;
 	memcpy(out, start, n);
 	out[n] = '\0';
+}
+
+uint32_t retry_random(void)
+{
+	uint32_t v;
+	struct timespec ts;
+
+	/* Jitter only spreads retries apart; when the entropy pool is not
+	 * ready yet (early boot) the clock's nanoseconds do that well enough. */
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+		return v;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec * 2654435761u;
 }

@@ -22,6 +22,9 @@ enum retry_class retry_classify(bool transport_failed, long status, const char *
  * uniform number in [0,1) given as rnd / 2^32. */
 uint64_t retry_backoff_usec(unsigned retry, uint64_t base_usec, uint64_t cap_usec, uint32_t rnd);
 
+/* A random number for the jitter (getrandom(2): no arc4random before glibc 2.36). */
+uint32_t retry_random(void);
+
 /* The SDK defaults: 3 attempts, base 1 s, cap 20 s. */
 #define RETRY_MAX_ATTEMPTS 3
 #define RETRY_BASE_USEC UINT64_C(1000000)

@@ -2,7 +2,7 @@
 #
 # Source it from the train script (bash or any POSIX sh, e.g. dash):
 #
-#     . /usr/local/share/porthole/porthole.sh
+#     . /usr/share/porthole/porthole.sh   # the packages; make install: PREFIX/share/porthole
 #     porthole_start                      # no-op when porthole is the ENTRYPOINT
 #     ... prepare data ...
 #     porthole_breakpoint after-data 30m  # pause until `porthole continue after-data`

@@ -169,13 +169,16 @@ def kill_tagged(tag: str, exclude: set[int] = frozenset()) -> None:
 class Porthole:
     """A running `porthole run|serve`, its output captured to files."""
 
-    def __init__(self, sandbox: "Sandbox", args: list[str], env: dict[str, str], pid1: bool, name: str):
+    def __init__(self, sandbox: "Sandbox", args: list[str], env: dict[str, str], pid1: bool, name: str,
+                 container_argv: list[str] | None = None, cwd: str | None = None):
         self.sb = sandbox
         self.args = args
         self.pid1 = pid1
         self.out_path = sandbox.root / f"{name}.stdout"
         self.err_path = sandbox.root / f"{name}.stderr"
-        argv = [sandbox.bin] + args
+        # container_argv: the whole command line as a container runtime
+        # would exec it (argv[0] looked up on PATH), instead of the binary's path.
+        argv = list(container_argv) if container_argv else [sandbox.bin] + args
         if pid1:
             argv = [UNSHARE, "--pid", "--fork", "--mount-proc", "--kill-child", "--"] + argv
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
@@ -185,7 +188,7 @@ class Porthole:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                cwd=str(sandbox.root),
+                cwd=cwd or str(sandbox.root),
                 start_new_session=True,
             )
         self._host_pid = None if pid1 else self.proc.pid
@@ -380,6 +383,18 @@ class Sandbox:
         """Start `porthole ARGS...` (e.g. ["run", "--", "sh", "-c", "exit 0"])."""
         self._n += 1
         d = Porthole(self, list(args), self.make_env(env), pid1, f"porthole{self._n}")
+        self._daemons.append(d)
+        if wait_ready:
+            d.wait_ready()
+        return d
+
+    def start_container(self, argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None,
+                        wait_ready: bool = True) -> Porthole:
+        """Exec argv as PID 1 the way a container runtime runs ENTRYPOINT+CMD
+        (or SageMaker's ContainerEntrypoint+ContainerArguments): argv[0] is
+        found on PATH, which holds the sandbox's `porthole`."""
+        self._n += 1
+        d = Porthole(self, argv[1:], self.make_env(env), True, f"porthole{self._n}", container_argv=argv, cwd=cwd)
         self._daemons.append(d)
         if wait_ready:
             d.wait_ready()
