@@ -65,21 +65,26 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-mkdir -p "$(dirname "$log_file")"
+mkdir -p "$(dirname "$log_file")" 2>/dev/null || true
 if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
 	die "--port $port: expected a TCP port number (1-65535)"
 fi
 [ "$(id -u)" = 0 ] || die "must run as root (HyperPod runs lifecycle scripts as root)"
 
-# replace_if_changed NEW DEST MODE — move NEW over DEST only if the content
-# differs, so an unchanged file keeps its mtime; true if DEST changed.
+# New contents are built in a scratch directory outside /etc, so that a run
+# that changes nothing does not even touch the directories' mtimes.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# replace_if_changed NEW DEST MODE — put NEW in place of DEST only if the
+# content differs (renamed from DEST's own directory, so readers see the old
+# file or the new one, never half of it); true if DEST changed.
 replace_if_changed() {
 	if [ -f "$2" ] && cmp -s "$1" "$2"; then
-		rm -f "$1"
 		return 1
 	fi
-	chmod "$3" "$1"
-	mv -f "$1" "$2"
+	install -m "$3" "$1" "$2.install_porthole.new"
+	mv -f "$2.install_porthole.new" "$2"
 	return 0
 }
 
@@ -190,7 +195,8 @@ install_keys() {
 	if [ ! -f "$users_file" ]; then
 		log "no users file $users_file: no keys authorized (give --users FILE)"
 	fi
-	block=$(mktemp)
+	block=$work/authkeys.block
+	: >"$block"
 	if [ -f "$users_file" ]; then
 		while IFS=, read -r user uid home rest || [ -n "$user" ]; do
 			lineno=$((lineno + 1))
@@ -223,10 +229,8 @@ install_keys() {
 	fi
 
 	install -d -m 0755 /etc/porthole
-	local new
-	new=$(mktemp)
+	local new=$work/authorized_keys
 	with_block "$authkeys" "$block" >"$new"
-	rm -f "$block"
 	if replace_if_changed "$new" "$authkeys" 0600; then
 		log "wrote $authkeys ($users user(s) listed)"
 	else
@@ -237,9 +241,7 @@ install_keys() {
 # ---- 3. the conf file --------------------------------------------------------
 
 configure() {
-	local block new
-	block=$(mktemp)
-	new=$(mktemp)
+	local block=$work/conf.block new=$work/porthole.conf
 	echo "PORTHOLE_SSH_PORT=$port" >"$block"
 	install -d -m 0755 /etc/porthole
 	# Another PORTHOLE_SSH_PORT line outside the block would be ambiguous:
@@ -249,7 +251,6 @@ configure() {
 		$0 == e { inblock = 0 }
 		!inblock && /^[[:space:]]*PORTHOLE_SSH_PORT[[:space:]]*=/ { print "# (install_porthole.sh) " $0; next }
 		{ print }' >"$new"
-	rm -f "$block"
 	if replace_if_changed "$new" "$conf" 0644; then
 		changed=1
 		log "wrote $conf: PORTHOLE_SSH_PORT=$port"
@@ -275,8 +276,7 @@ enable_service() {
 	local dropin=/etc/systemd/system/porthole.service.d/hyperpod.conf
 	if [ -n "${SAGEMAKER_RESOURCE_CONFIG_PATH:-}" ] &&
 		[ "$SAGEMAKER_RESOURCE_CONFIG_PATH" != /opt/ml/config/resource_config.json ]; then
-		local new
-		new=$(mktemp)
+		local new=$work/hyperpod.conf
 		printf '# install_porthole.sh: where SageMaker put this node'"'"'s resource_config.json\n[Service]\nEnvironment=SAGEMAKER_RESOURCE_CONFIG_PATH=%s\n' \
 			"$SAGEMAKER_RESOURCE_CONFIG_PATH" >"$new"
 		install -d -m 0755 "$(dirname "$dropin")"

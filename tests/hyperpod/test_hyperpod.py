@@ -219,6 +219,9 @@ def test_install_twice(node):
     run_script(node)
     changed = changed_since(root, mark, {"tmp", "proc", "dev", "var/log/provision/provisioning.log"})
     assert changed == [], changed
+    # No scratch files left behind, in /etc or /tmp.
+    assert not list((root / "etc").rglob("*.install_porthole.new"))
+    assert not list((root / "tmp").iterdir())
     log2 = provisioning_log(node)[log_before:]
     for want in (f"porthole {node['version']} is installed already", "/etc/porthole/authorized_keys is up to date",
                  "/etc/porthole/porthole.conf is up to date", "porthole.service is enabled already"):
