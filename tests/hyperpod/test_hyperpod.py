@@ -66,10 +66,6 @@ def deb():
     override = os.environ.get("HYPERPOD_TEST_DEB")
     if override:
         return Path(override).resolve()
-    # `make deb` comes with the packaging work; without the target there is
-    # no package to install.
-    if subprocess.run(["make", "-C", str(REPO), "-n", "deb"], capture_output=True).returncode != 0:
-        pytest.skip("this tree has no `make deb` yet")
     r = subprocess.run(["make", "-C", str(REPO), "deb"], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, f"make deb failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     p = REPO / "build" / "pkg" / "porthole.deb"
