@@ -64,9 +64,73 @@ struct opensshd {
 /* ---- files (written by the setup helper) ----------------------------------------- */
 
 struct files {
-	const char *dir, *sshd_config_path;
+	const char *sshd, *dir, *sshd_config_path;
 	unsigned port;
 };
+
+/* `sshd -t -f config`: 0 when sshd accepts it, else its first error line in
+ * msg.  Runs in the setup helper, never in PID 1. */
+static int sshd_test(const char *sshd, const char *config, char *msg, size_t len)
+{
+	int fds[2], wstatus;
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	msg[0] = '\0';
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		execl(sshd, sshd, "-t", "-f", config, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got + 1 < len && (n = read(fds[0], msg + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	msg[got] = '\0';
+	close(fds[0]);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	msg[strcspn(msg, "\r\n")] = '\0'; /* sshd ends lines with \r\n on stderr */
+	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? 0 : -1;
+}
+
+/* Images that install openssh-server without ever starting it (the usual
+ * BYOC Dockerfile) lack sshd's privilege separation directory, which the
+ * package's service would create: /run/sshd on Debian, elsewhere on other
+ * distributions.  sshd names it, so take the path from its complaint. */
+static int check_sshd_config(const char *sshd, const char *config)
+{
+	static const char missing[] = "Missing privilege separation directory: ";
+	char msg[1024];
+	const char *dir;
+
+	if (sshd_test(sshd, config, msg, sizeof(msg)) == 0)
+		return 0;
+	dir = strstr(msg, missing);
+	if (dir && dir[sizeof(missing) - 1] == '/') {
+		dir += sizeof(missing) - 1;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			report(PLOG_ERROR, NULL, NULL, "ssh: cannot create sshd's privilege separation directory %s: %s; "
+			       "no SSH endpoint", dir, strerror(errno));
+			return -1;
+		}
+		report(PLOG_INFO, NULL, NULL, "ssh: created sshd's privilege separation directory %s", dir);
+		if (sshd_test(sshd, config, msg, sizeof(msg)) == 0)
+			return 0;
+	}
+	report(PLOG_ERROR, NULL, NULL, "ssh: %s -t rejects the configuration porthole wrote (%s): %s; no SSH endpoint",
+	       sshd, config, msg[0] ? msg : "no message");
+	return -1;
+}
 
 static bool env_name_ok(const char *s, size_t n)
 {
@@ -184,7 +248,7 @@ static int write_files(const struct config *cfg, const struct hostkey *hk, void 
 		       strerror(errno));
 		return -1;
 	}
-	return 0;
+	return check_sshd_config(fl->sshd, fl->sshd_config_path);
 }
 
 /* ---- sessions, from sshd's log ---------------------------------------------------- */
@@ -515,7 +579,7 @@ int opensshd_start(sd_event *loop, struct reaper *reaper, const struct config *c
 		return -errno;
 	}
 	o->port = cfg->ssh_port ? cfg->ssh_port : free_port();
-	fl = (struct files){ .dir = o->dir, .sshd_config_path = o->config, .port = o->port };
+	fl = (struct files){ .sshd = o->sshd, .dir = o->dir, .sshd_config_path = o->config, .port = o->port };
 	rc = sshd_setup(reaper, cfg, write_files, &fl, hk, n_keys);
 	if (rc < 0 || sd_event_add_time(loop, &o->restart, CLOCK_MONOTONIC, UINT64_MAX, 0, on_restart, o) < 0 ||
 	    sd_event_add_time(loop, &o->check, CLOCK_MONOTONIC, UINT64_MAX, USEC_PER_SEC, on_check, o) < 0) {

@@ -51,7 +51,10 @@ class SshServer:
     """A porthole (`serve` by default) with its SSH endpoint on 127.0.0.1."""
 
     def __init__(self, sb: Sandbox, keys: list[Path] | None = None, env: dict | None = None,
-                 cmd: list[str] | None = None, authorized: str | None = None, wait: bool = True):
+                 cmd: list[str] | None = None, authorized: str | None = None, wait: bool = True,
+                 container_prefix: list[str] | None = None):
+        """container_prefix: run `porthole serve` as PID 1 behind this argv
+        (e.g. a shell that mounts something first), as a container would."""
         self.sb = sb
         default = sb.root / "id_test"
         self.key = keys[0] if keys else (default if default.exists() else make_key(default))
@@ -65,7 +68,9 @@ class SshServer:
         }
         e.update(env or {})
         sb.__dict__.setdefault("ssh_servers", []).append(self)
-        if cmd is None:
+        if container_prefix is not None:
+            self.d = sb.start_container([*container_prefix, "porthole", "serve"], env=e, wait_ready=wait)
+        elif cmd is None:
             self.d = sb.start(["serve"], env=e, wait_ready=wait)
         else:
             self.d = sb.run_cmd(cmd, env=e, wait_ready=wait)

@@ -70,3 +70,17 @@ def test_sftp_through_sshd(sb):
     r = srv.sftp(f"put {src} {sb.root}/g.bin\n")
     assert r.returncode == 0, r.stderr
     assert sha256_file(sb.root / "g.bin") == sha256_file(src)
+
+
+@pytest.mark.usefixtures("need_unshare")
+def test_missing_privilege_separation_directory_is_created(sb):
+    """An image that installs openssh-server but never starts its service has
+    no /run/sshd, and sshd refuses to start without it.  porthole creates the
+    directory sshd names.  Here /run is an empty tmpfs in the container's own
+    mount namespace, so the host's /run is untouched."""
+    srv = openssh(sb, container_prefix=["sh", "-c", 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"', "sh"])
+    srv.wait_log("Server listening on 127.0.0.1")
+    assert "created sshd's privilege separation directory /run/sshd" in srv.d.stderr
+    r = srv.ssh("stat -c %a:%U /run/sshd")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"755:root\n"
