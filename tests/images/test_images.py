@@ -1,0 +1,149 @@
+"""The Dockerfiles of dockerfiles/, built with podman from a debootstrap base
+and run as SageMaker would (`docker run IMAGE train`) without a container
+runtime: ENTRYPOINT+CMD from the image's config as PID 1 in a PID namespace,
+chrooted into the image, a fake /opt/ml, and a login with the real OpenSSH
+client against the host key porthole published.
+
+The images are built once per session (conftest.py); each test runs a fresh
+writable copy of one.
+"""
+
+import json
+import random
+import shlex
+
+from imagerun import ImageRun, fake_ml, pub, wait_for
+
+ENTRYPOINT = ["porthole", "run", "--"]
+
+
+def iris_like(n_per_class=20, seed=7):
+    """CSV text in the DIY recipe's layout: label first, then features."""
+    rnd = random.Random(seed)
+    centers = {"setosa": (5.0, 3.4, 1.5, 0.2), "versicolor": (5.9, 2.8, 4.3, 1.3), "virginica": (6.6, 3.0, 5.6, 2.0)}
+    lines = []
+    for label, c in centers.items():
+        for _ in range(n_per_class):
+            lines.append(",".join([label] + [f"{v + rnd.gauss(0, 0.15):.2f}" for v in c]))
+    rnd.shuffle(lines)
+    return "\n".join(lines) + "\n"
+
+
+def start(store, runs, tmp_path, image, hyperparameters=None, data=None, env=None, **kw):
+    ml = fake_ml(tmp_path, hyperparameters, data)
+    e = {"PORTHOLE_CLOUDWATCH": "off", "PORTHOLE_SSH": "off"}
+    e.update(env or {})
+    r = ImageRun(store, image, ml, env=e, **kw)
+    runs.append(r)
+    return r.start()
+
+
+# ---- dockerfiles/debian -------------------------------------------------------
+
+
+def test_debian_image_config_and_layers(store, debian_image):
+    cfg = store.config(debian_image)
+    assert cfg.get("Entrypoint") == ENTRYPOINT
+    assert cfg.get("Cmd") == ["train"]
+    base_layers = store.layer_count("localhost/porthole-test-base:bookworm")
+    added = store.layers(debian_image)[base_layers:]
+    # runtime libraries (one RUN), then porthole in one COPY layer
+    assert len(added) == 2, added
+    assert added[-1]["created_by"].startswith("/bin/sh -c #(nop) COPY"), added
+    assert added[-1]["size"] < 2 * 1024 * 1024, f"porthole's layer is {added[-1]['size']} bytes"
+
+
+def test_debian_image_has_porthole_and_no_build_or_openssh(store, debian_image):
+    cid, root = store.rootfs(debian_image)
+    try:
+        assert (root / "usr/bin/porthole").is_file()
+        assert (root / "usr/share/porthole/porthole.sh").is_file()
+        with open(root / "usr/bin/porthole", "rb") as f:
+            assert f.read(4) == b"\x7fELF"
+        for absent in ("usr/sbin/sshd", "usr/bin/ssh", "usr/lib/openssh/sftp-server", "usr/bin/gcc", "usr/bin/make",
+                       "usr/include/libssh", "src", "opt/ml", "var/lib/apt/lists/lock"):
+            assert not (root / absent).exists(), f"/{absent} is in the image"
+        assert not list((root / "var/lib/apt/lists").glob("*_Packages*")), "apt lists left in the image"
+        assert not list((root / "var/cache/apt/archives").glob("*.deb")), ".debs left in the image"
+    finally:
+        store.drop_rootfs(cid)
+
+
+def test_debian_image_without_train_fails_the_sagemaker_way(store, runs, tmp_path, debian_image):
+    """The bare image has no `train`: porthole says so, exits 127 and writes
+    /opt/ml/output/failure, which DescribeTrainingJob would show."""
+    r = start(store, runs, tmp_path, debian_image, env={"PORTHOLE_HOLD": "never"})
+    assert r.argv == ENTRYPOINT + ["train"]
+    rc = r.wait()
+    assert rc == 127, r.describe()
+    failure = (r.ml / "output" / "failure").read_text()
+    assert "train" in failure, failure
+    assert "ready" in r.stdout, r.describe()
+
+
+# ---- dockerfiles/example-python ---------------------------------------------------
+
+
+def test_example_trains_holds_and_takes_an_ssh_login(store, runs, tmp_path, example_image, client_key):
+    r = start(store, runs, tmp_path, example_image,
+              hyperparameters={"max_rows": "50", "channel": "training"},
+              data={"training": {"iris.csv": iris_like()}},
+              env={"PORTHOLE_SSH": "embedded", "PORTHOLE_SSH_PORT": "0", "PORTHOLE_SSH_LISTEN": "127.0.0.1",
+                   "PORTHOLE_AUTHORIZED_KEYS": pub(client_key), "PORTHOLE_HOLD": "always",
+                   "PORTHOLE_WINDOW": "10m"})
+    assert r.argv == ENTRYPOINT + ["train"]
+    ready = r.wait_ready()
+    assert ready.get("host") == "algo-1", ready
+    model = r.ml / "model" / "model.json"
+    wait_for(model.exists, what="model.json from train")
+    r.ssh_setup(client_key)
+
+    # A command inside the image, with the training environment.
+    # (ssh sends one command line; the login shell in the image parses it)
+    s = r.ssh(". /etc/os-release && echo $VERSION_CODENAME && echo $PATH && tr '\\0' ' ' </proc/1/cmdline")
+    assert s.returncode == 0, f"{s.stderr}\n{r.describe()}"
+    codename, path, cmdline = s.stdout.splitlines()[:3]
+    assert codename == "bookworm"
+    assert path.startswith("/opt/program:"), path
+    assert cmdline.split()[:4] == ENTRYPOINT + ["train"], cmdline
+
+    s = r.ssh("python3 -c " + shlex.quote("import json; m = json.load(open('/opt/ml/model/model.json')); "
+                                          "print(m['rows'], sorted(m['centroids']), m['train_accuracy'] > 0.9)"))
+    assert s.returncode == 0, s.stderr
+    assert s.stdout.split("\n")[0] == "50 ['setosa', 'versicolor', 'virginica'] True", s.stdout
+
+    # The image has no sftp-server: porthole's own answers.
+    got = tmp_path / "model-copy.json"
+    s = r.sftp(f"get /opt/ml/model/model.json {got}\n")
+    assert s.returncode == 0, s.stderr
+    assert json.loads(got.read_text())["rows"] == 50
+
+    st = r.ssh("porthole", "status", "--json")
+    assert st.returncode == 0, st.stderr
+    assert json.loads(st.stdout).get("state") == "holding", st.stdout
+
+    rel = r.ssh("porthole", "release")
+    assert rel.returncode == 0, rel.stderr
+    assert r.wait() == 0, r.describe()
+    assert not (r.ml / "output" / "failure").exists()
+    assert "train: 50 rows from channel 'training'" in r.stdout, r.describe()
+
+
+def test_example_failure_keeps_trains_own_failure_file(store, runs, tmp_path, example_image):
+    """No data in the channel: train writes its own failure file and exits
+    255; porthole returns 255 and leaves the file alone."""
+    r = start(store, runs, tmp_path, example_image, data={"training": {}}, env={"PORTHOLE_HOLD": "never"})
+    assert r.wait() == 255, r.describe()
+    failure = (r.ml / "output" / "failure").read_text()
+    assert failure.startswith("Exception during training: no training data"), failure
+
+
+def test_example_under_container_entrypoint(store, runs, tmp_path, example_image):
+    """A job that sets ContainerEntrypoint replaces the image's ENTRYPOINT;
+    with porthole in front of it the run behaves the same.  SageMaker passes
+    ContainerEntrypoint + ContainerArguments; here no arguments, so no CMD."""
+    r = start(store, runs, tmp_path, example_image, data={"training": {"a.csv": iris_like(3)}},
+              entrypoint=["porthole", "run", "--", "python3", "/opt/program/train"], cmd=[],
+              env={"PORTHOLE_HOLD": "never"})
+    assert r.wait() == 0, r.describe()
+    assert json.loads((r.ml / "model" / "model.json").read_text())["rows"] == 9
