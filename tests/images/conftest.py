@@ -10,7 +10,6 @@ import os
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import pytest
 

@@ -16,11 +16,10 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from podman_store import HERE, Store
+from podman_store import HERE, Store, private_dir
 
 UNSHARE = shutil.which("unshare", path="/usr/bin:/bin") or "/usr/bin/unshare"
 SSH = shutil.which("ssh", path="/usr/bin:/bin") or "/usr/bin/ssh"
@@ -80,7 +79,7 @@ class ImageRun:
         self.env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         self.env.update({"HOSTNAME": "algo-1", "HOME": "/root", "TRAINING_JOB_NAME": "porthole-image-test"})
         self.env.update(env or {})
-        self.dir = Path(tempfile.mkdtemp(prefix="ph-imgrun-", dir="/var/tmp"))
+        self.dir = private_dir("ph-imgrun-")
         self.out = self.dir / "stdout"
         self.err = self.dir / "stderr"
         self.cid = None

@@ -32,9 +32,35 @@ class PodmanError(RuntimeError):
     pass
 
 
+STORE_PARENT = Path("/var/tmp")
+STORE_PREFIXES = ("ph-podman-", "ph-imgsize-", "ph-imgrun-")
+
+
+def sweep_stale() -> None:
+    """Remove stores and run directories left by a killed earlier run: each
+    holds the pid of the process that made it (file `owner`), and a directory
+    whose owner is gone is removed.  Directories without the file are left."""
+    for d in STORE_PARENT.iterdir():
+        if not d.name.startswith(STORE_PREFIXES) or not d.is_dir():
+            continue
+        try:
+            pid = int((d / "owner").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def private_dir(prefix: str) -> Path:
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir=str(STORE_PARENT)))
+    (d / "owner").write_text(f"{os.getpid()}\n")
+    return d
+
+
 class Store:
     def __init__(self, prefix: str = "ph-podman-"):
-        self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+        sweep_stale()
+        self.dir = private_dir(prefix)
         self.root = self.dir / "root"
         self.runroot = self.dir / "run"
         self.logs = self.dir / "logs"
