@@ -86,7 +86,7 @@ def test_debian_image_without_train_fails_the_sagemaker_way(store, runs, tmp_pat
 
 def test_example_trains_holds_and_takes_an_ssh_login(store, runs, tmp_path, example_image, client_key):
     r = start(store, runs, tmp_path, example_image,
-              hyperparameters={"max_rows": "50", "channel": "training"},
+              hyperparameters={"max_rows": "50", "channel": "training", "pause_at": "after-load"},
               data={"training": {"iris.csv": iris_like()}},
               env={"PORTHOLE_SSH": "embedded", "PORTHOLE_SSH_PORT": "0", "PORTHOLE_SSH_LISTEN": "127.0.0.1",
                    "PORTHOLE_AUTHORIZED_KEYS": pub(client_key), "PORTHOLE_HOLD": "always",
@@ -94,9 +94,20 @@ def test_example_trains_holds_and_takes_an_ssh_login(store, runs, tmp_path, exam
     assert r.argv == ENTRYPOINT + ["train"]
     ready = r.wait_ready()
     assert ready.get("host") == "algo-1", ready
-    model = r.ml / "model" / "model.json"
-    wait_for(model.exists, what="model.json from train")
     r.ssh_setup(client_key)
+
+    # train stops at its breakpoint; look around, then let it go on.
+    model = r.ml / "model" / "model.json"
+    wait_for(lambda: "train: 50 rows" in r.stdout, what="train to load its data")
+
+    def at_breakpoint():
+        st = r.ssh("porthole", "status", "--json")
+        return st.returncode == 0 and "after-load" in st.stdout
+    wait_for(at_breakpoint, what="the after-load breakpoint in porthole status", interval=0.5)
+    assert not model.exists()
+    c = r.ssh("porthole", "continue", "after-load")
+    assert c.returncode == 0, c.stderr
+    wait_for(model.exists, what="model.json from train")
 
     # A command inside the image, with the training environment.
     # (ssh sends one command line; the login shell in the image parses it)
