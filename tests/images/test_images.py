@@ -13,6 +13,7 @@ import random
 import shlex
 
 from imagerun import ImageRun, fake_ml, pub, wait_for
+from podman_store import REPO
 
 ENTRYPOINT = ["porthole", "run", "--"]
 
@@ -160,3 +161,56 @@ def test_example_under_container_entrypoint(store, runs, tmp_path, example_image
               env={"PORTHOLE_HOLD": "never"})
     assert r.wait() == 0, r.describe()
     assert json.loads((r.ml / "model" / "model.json").read_text())["rows"] == 9
+
+
+# ---- dockerfiles/al2023 (plumbing only) ------------------------------------------
+
+FAKE_DNF = r"""#!/bin/sh
+# Stands in for dnf in the al2023 plumbing test: records its arguments and
+# the contents of each RPM file it is given.
+echo "dnf $*" >>/var/log/fake-dnf.log
+for a in "$@"; do
+	case $a in
+	*.rpm)
+		[ -f "$a" ] || { echo "fake dnf: no file $a" >&2; exit 1; }
+		echo "rpm $a: $(cat "$a")" >>/var/log/fake-dnf.log ;;
+	esac
+done
+"""
+
+
+def test_al2023_dockerfile_plumbing_with_a_fake_dnf(store, base, tmp_path):
+    """Amazon Linux cannot be built here.  What can be: the Dockerfile's own
+    plumbing, on the Debian base with a `dnf` that only records what it is
+    asked: the RPM reaches dnf through the bind mount, under the name
+    PORTHOLE_RPM gives, and no layer keeps a copy of it."""
+    ctx = tmp_path / "fake-dnf"
+    ctx.mkdir()
+    (ctx / "dnf").write_text(FAKE_DNF)
+    (ctx / "dnf").chmod(0o755)
+    (ctx / "Containerfile").write_text(
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY dnf /usr/local/bin/dnf\n")
+    fake = store.build("localhost/porthole-test:fake-dnf", ctx / "Containerfile", ctx, {"BASE_IMAGE": base})
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    rpm = "porthole-0.1.0-1.amzn2023.x86_64.rpm"
+    (pkg / rpm).write_text("not really an RPM")
+    image = store.build("localhost/porthole-test:al2023-plumbing", REPO / "dockerfiles" / "al2023" / "Dockerfile",
+                        pkg, {"BASE_IMAGE": fake, "PORTHOLE_RPM": rpm})
+    try:
+        cfg = store.config(image)
+        assert cfg.get("Entrypoint") == ENTRYPOINT and cfg.get("Cmd") == ["train"], cfg
+        assert len(store.layers(image)) == len(store.layers(fake)) + 1  # the one RUN
+        cid, root = store.rootfs(image)
+        try:
+            log = (root / "var/log/fake-dnf.log").read_text().splitlines()
+            assert log == [f"dnf install -y --setopt=install_weak_deps=False /tmp/porthole-pkg/{rpm}",
+                           f"rpm /tmp/porthole-pkg/{rpm}: not really an RPM",
+                           "dnf clean all"], log
+            left = [str(p) for p in root.rglob("*.rpm")]
+            assert not left, f"RPM copies left in the image: {left}"
+        finally:
+            store.drop_rootfs(cid)
+    finally:
+        store.rmi(image)
+        store.rmi(fake)
