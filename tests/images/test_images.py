@@ -130,9 +130,10 @@ def test_example_trains_holds_and_takes_an_ssh_login(store, runs, tmp_path, exam
     assert s.returncode == 0, s.stderr
     assert json.loads(got.read_text())["rows"] == 50
 
-    st = r.ssh("porthole", "status", "--json")
-    assert st.returncode == 0, st.stderr
-    assert json.loads(st.stdout).get("state") == "holding", st.stdout
+    def holding():  # train has ended (0) and PORTHOLE_HOLD=always keeps the container
+        st = r.ssh("porthole", "status", "--json")
+        return st.returncode == 0 and json.loads(st.stdout).get("state") == "holding"
+    wait_for(holding, what="porthole status: holding", interval=0.5)
 
     # Released from inside the container: porthole (PID 1) may end, and the
     # namespace with it, before this session's exit status reaches ssh.
