@@ -70,8 +70,12 @@ class Store:
 
     # -- podman
     def argv(self, *args: str) -> list[str]:
+        # Every path podman would otherwise share with the machine (/run/libpod,
+        # /run/containers/networks, /var/lib/containers) goes under self.dir.
         return [PODMAN, "--root", str(self.root), "--runroot", str(self.runroot),
-                "--storage-driver", "vfs", "--events-backend", "none", *args]
+                "--tmpdir", str(self.dir / "tmp"), "--network-config-dir", str(self.dir / "networks"),
+                "--volumepath", str(self.dir / "volumes"), "--storage-driver", "vfs", "--events-backend", "none",
+                *args]
 
     def podman(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
         r = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout,
