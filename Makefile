@@ -7,6 +7,9 @@
 #   make valgrind     the unit tests and a run of the wrapper under valgrind
 #   make demo         a simulated 2-host training job under porthole
 #   make bench        figures (not tests)
+#   make dist-check   what ships: the Dockerfiles built with podman and run (make check runs it without SAN)
+#   make lint-dockerfiles  hadolint-style checks + shellcheck on dockerfiles/*/Dockerfile
+#   make image-size   what porthole adds to an image, against openssh-server (bench section)
 #   make install DESTDIR= PREFIX=
 #   make deb | rpm    packages in build/pkg/ (make dist-check builds and tests them; make static explains)
 
@@ -21,7 +24,9 @@ DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
              util-linux procps valgrind shellcheck openssh-sftp-server debootstrap
 DEB_BENCH := openssh-server dropbear-bin
-DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+# Images (make dist-check, make image-size): podman builds from a debootstrap base.
+DEB_IMAGES := podman debootstrap
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_IMAGES)
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -43,7 +48,7 @@ LIB_OBJ   := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJ))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit integration valgrind demo bench install clean
+.PHONY: all deps check unit integration dist-check lint-dockerfiles image-size valgrind demo bench install clean
 all: agent/porthole
 
 $(BUILD)/porthole: $(AGENT_OBJ)
@@ -84,6 +89,12 @@ integration: $(BUILD)/porthole
 check: deps
 	$(MAKE) unit integration
 	$(if $(filter 1,$(SAN)),,$(MAKE) dist-check)
+
+lint-dockerfiles:
+	$(PYTHON) tests/images/lint_dockerfiles.py
+
+image-size:
+	$(PYTHON) bench/image_size.py
 
 valgrind: $(UNIT_BIN) $(BUILD)/porthole
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -140,7 +151,9 @@ rpm:
 static:
 	@packaging/static.sh
 
-# builds both packages itself (make deb rpm, once) and checks them; then the
-# HyperPod lifecycle script installs the .deb in a debootstrap chroot
-dist-check:
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod
+# The shipped artefacts, tested as built (not against the SAN build): the
+# packages (make deb rpm, once) and their contents; the HyperPod lifecycle
+# script installing the .deb in a debootstrap chroot; the Dockerfiles linted,
+# built with podman from a debootstrap base and run as PID 1.
+dist-check: lint-dockerfiles
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod tests/images

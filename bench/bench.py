@@ -23,6 +23,10 @@ Sections (SECTIONS below):
   cloudwatch  100,000 warning events through the AWS stand-in
            (bench/cw_bench.py): wall time, requests (PutLogEvents batches),
            porthole's RSS; then requests made over an idle minute; goal 0
+  image-size  what porthole adds to an image (bench/image_size.py, also
+           `make image-size`): the bytes of dockerfiles/debian's porthole
+           layer and of its runtime libraries, against openssh-server's
+           installed size; goal < 1/4.  Builds with podman (root, a few minutes)
 
 Environment:
   PORTHOLE_BIN   the binary (default: build/std/porthole, then PATH)
@@ -230,10 +234,23 @@ def bench_cloudwatch(ctx):
     return rows
 
 
+def bench_image_size(ctx):
+    """What porthole adds to an image, against openssh-server (bench/image_size.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import image_size
+
+    print("  image-size: building dockerfiles/debian and two apt probes with podman ...", flush=True)
+    table, notes = image_size.run()
+    for n in notes:
+        print("  " + n)
+    return [Row(*r) for r in table]
+
+
 SECTIONS = [
     ("wrapper", bench_wrapper),
     ("ssh", bench_ssh),
     ("cloudwatch", bench_cloudwatch),
+    ("image-size", bench_image_size),
 ]
 
 
