@@ -23,6 +23,11 @@ Sections (SECTIONS below):
   cloudwatch  100,000 warning events through the AWS stand-in
            (bench/cw_bench.py): wall time, requests (PutLogEvents batches),
            porthole's RSS; then requests made over an idle minute; goal 0
+  cluster  PORTHOLE_CLUSTER_SSH rendezvous in a 3- and a 16-host job in
+           network namespaces (bench/cluster_bench.py, needs root): time from
+           the last host's start until every host's training command started
+           and algo-1 reached every other host over ssh, against the stand-in's
+           own latency (median FilterLogEvents round trip); goal < 2 s beyond it
 
 Environment:
   PORTHOLE_BIN   the binary (default: build/std/porthole, then PATH)
@@ -33,6 +38,8 @@ Environment:
   BENCH_IDLE_SECONDS, BENCH_SSH_RUNS, BENCH_SSH_MIB, BENCH_SSH_XFER_RUNS
                  the ssh section's idle period (30), latency runs (30),
                  transfer size (512) and transfer runs (3)
+  BENCH_CLUSTER_HOSTS, BENCH_CLUSTER_RUNS
+                 the cluster section's job sizes (3,16) and runs per size (2)
 """
 
 import json
@@ -230,10 +237,19 @@ def bench_cloudwatch(ctx):
     return rows
 
 
+def bench_cluster(ctx):
+    """Cluster rendezvous in network namespaces (bench/cluster_bench.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import cluster_bench
+
+    return [Row(*r) for r in cluster_bench.run(ctx.porthole)]
+
+
 SECTIONS = [
     ("wrapper", bench_wrapper),
     ("ssh", bench_ssh),
     ("cloudwatch", bench_cloudwatch),
+    ("cluster", bench_cluster),
 ]
 
 
