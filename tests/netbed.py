@@ -265,6 +265,7 @@ class HostRun:
         (self.config_dir / "resourceconfig.json").write_text(json.dumps(self.resourceconfig))
         self.stdout_path = root / "porthole.stdout"
         self.stderr_path = root / "porthole.stderr"
+        self.gpus = 0  # > 0: porthole sees that many /dev/nvidiaN (set before start())
         self.proc: subprocess.Popen | None = None
         self.start_time: float | None = None
         self.ready: dict | None = None
@@ -314,7 +315,8 @@ class HostRun:
         assert self.proc is None, f"{self.name} of {self.job} already started"
         self.start_time = time.monotonic()
         self.proc = self.bed.spawn(self.node, [self.bed.porthole, *args], home=self.home, env=self.env(env),
-                                   stdout=self.stdout_path, stderr=self.stderr_path, cwd=self.root)
+                                   stdout=self.stdout_path, stderr=self.stderr_path, cwd=self.root,
+                                   gpus=self.gpus, devdir=self.root / "dev")
         return self
 
     @property
@@ -616,18 +618,38 @@ class NetBed:
         return sorted(out)
 
     # -- processes
-    def argv(self, node: Node, cmd: list[str], home: Path | None = None) -> list[str]:
-        """CMD in node: its network namespace, its own mount and UTS namespaces, its hostname, HOME on /root."""
+    # A private /dev with the real device nodes bound in, plus GPUS fake /dev/nvidiaN
+    # (how porthole counts GPUs), for hosts that play a GPU instance.
+    _FAKE_DEV = r'''
+d=$3; mount -t tmpfs -o mode=755 none "$d" || exit 97
+for f in null zero full random urandom tty; do [ -e /dev/$f ] && touch "$d/$f" && mount --bind /dev/$f "$d/$f"; done
+for x in pts shm mqueue; do [ -d /dev/$x ] && mkdir "$d/$x" && mount --rbind /dev/$x "$d/$x"; done
+ln -s pts/ptmx "$d/ptmx"; ln -s /proc/self/fd "$d/fd"
+ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"; ln -s /proc/self/fd/2 "$d/stderr"
+i=0; while [ "$i" -lt "$2" ]; do touch "$d/nvidia$i"; i=$((i + 1)); done; touch "$d/nvidiactl"
+mount --move "$d" /dev || exit 97
+'''
+
+    def argv(self, node: Node, cmd: list[str], home: Path | None = None, gpus: int = 0,
+             devdir: Path | None = None) -> list[str]:
+        """CMD in node: its network namespace, its own mount and UTS namespaces, its hostname, HOME on /root
+        (and with gpus > 0, a private /dev with that many /dev/nvidiaN, mounted on the empty dir devdir first)."""
         script = 'hostname "$0" || exit 97; '
         if home is not None:
             script += 'mount --bind "$1" /root || exit 97; '
             script += '[ ! -d /etc/porthole ] || mount -t tmpfs none /etc/porthole || exit 97; '
-        script += 'shift; exec "$@"'
+        if gpus:
+            assert devdir is not None, "gpus need a devdir"
+            devdir.mkdir(parents=True, exist_ok=True)
+            script += self._FAKE_DEV
+        script += 'shift 3; exec "$@"'
         return [IP, "netns", "exec", node.ns, UNSHARE, "--mount", "--uts", "--propagation", "private", "--",
-                "/bin/sh", "-c", script, node.name, str(home) if home else "", *cmd]
+                "/bin/sh", "-c", script, node.name, str(home) if home else "", str(int(gpus)),
+                str(devdir) if devdir else "", *cmd]
 
     def spawn(self, node: Node, cmd: list[str], home: Path | None = None, env: dict | None = None,
-              stdout=None, stderr=None, cwd=None, stdin=subprocess.DEVNULL) -> subprocess.Popen:
+              stdout=None, stderr=None, cwd=None, stdin=subprocess.DEVNULL, gpus: int = 0,
+              devdir: Path | None = None) -> subprocess.Popen:
         """Start CMD in node, in a new session (its process group is killed at teardown)."""
         assert not self._closed, "bed closed"
         env = dict(env or {"PATH": BASE_PATH, "HOME": "/root"})
@@ -635,7 +657,7 @@ class NetBed:
         out = open(stdout, "wb") if isinstance(stdout, (str, Path)) else stdout
         err = open(stderr, "wb") if isinstance(stderr, (str, Path)) else stderr
         try:
-            p = subprocess.Popen(self.argv(node, cmd, home), env=env, stdin=stdin, stdout=out, stderr=err,
+            p = subprocess.Popen(self.argv(node, cmd, home, gpus, devdir), env=env, stdin=stdin, stdout=out, stderr=err,
                                  cwd=str(cwd) if cwd else None, start_new_session=True)
         finally:
             if out is not stdout:

@@ -32,6 +32,7 @@ from sshutil import KEYGEN, SSH, make_key, pub  # noqa: E402
 
 WAIT = 240 if SLOW else 120
 HOSTS = ["algo-1", "algo-2", "algo-3"]
+GPUS = {"algo-1": 0, "algo-2": 4, "algo-3": 0}  # slots = GPUs, or 1
 PDSH = shutil.which("pdsh", path="/usr/bin:/bin")
 
 pytestmark = pytest.mark.skipif(netbed.available() is not None, reason=f"no netbed: {netbed.available()}")
@@ -157,6 +158,7 @@ def job(bed, laptop, porthole_path):
     (runs["algo-3"].home / ".ssh" / "config").write_text("Host example-user-host\n    User someone\n")
     for r in runs.values():
         assert not any((r.home / ".ssh").glob("id_*")), "no key in the image"
+    runs["algo-2"].gpus = GPUS["algo-2"]  # a GPU instance: /dev/nvidia0..3 in its mount namespace
     script = peer_script(runs["algo-1"], runs["algo-1"].hostfile)
     env = cluster_env(porthole_path, PORTHOLE_AUTHORIZED_KEYS=pub(laptop["key"]))
     for name, r in runs.items():
@@ -259,6 +261,7 @@ def test_training_command_reaches_every_host_verified(bed, job, porthole_path):
     assert g.get("hostname") in ("algo-2", bed.host("algo-2").ip), g
     # The fan-out: every host the hostfile lists, algo-1 itself included.
     listed = [ln.split()[0] for ln in read(out / "hostfile.seen").splitlines() if ln.strip()]
+    assert "algo-2 slots=4" in read(out / "hostfile.seen")
     assert listed == HOSTS, read(out / "hostfile.seen")
     for h in listed:
         assert read(out / "fan" / f"{h}.rc").strip() == "0", f"{h}: {read(out / 'fan' / f'{h}.err')}"
@@ -292,7 +295,7 @@ def test_hostfile_and_ssh_files_of_each_host(bed, job, porthole_path):
     keys = {n: ed_key(r.ready["host_key"]) for n, r in job.items()}
     for name, run in job.items():
         lines = [ln.split() for ln in read(run.hostfile).splitlines() if ln.strip()]
-        assert lines == [[h, "slots=1"] for h in HOSTS], read(run.hostfile)
+        assert lines == [[h, f"slots={GPUS[h] or 1}"] for h in HOSTS], read(run.hostfile)
         ssh_dir = run.home / ".ssh"
         priv = ssh_dir / "porthole_cluster_ed25519"
         assert priv.exists(), f"no client key on {name}: {sorted(p.name for p in ssh_dir.iterdir())}"
@@ -321,6 +324,8 @@ def test_hostfile_and_ssh_files_of_each_host(bed, job, porthole_path):
         published = {ed_key(e["data"]["client_key"]) for e in run.events()
                      if isinstance(e.get("data"), dict) and e["data"].get("client_key")}
         assert published == {ed_key(read(ssh_dir / "porthole_cluster_ed25519.pub"))}, published
+        gpus = {e["data"].get("gpus") for e in run.events() if isinstance(e.get("data"), dict) and "gpus" in e["data"]}
+        assert gpus == {GPUS[name]}, (name, gpus)
         assert events_named(run, "cluster_ready"), f"no cluster_ready event from {name}\n{run.describe()}"
 
 
