@@ -204,10 +204,16 @@ def fingerprint(key_text, tmp):
 
 
 def test_hosts_lists_three_hosts_with_their_ips_and_keys(bed, laptop, job, tmp_path):
+    last = {}
+
     def all_training():
-        doc = wait_listed(bed, laptop, "job-cluster", 3)
+        doc = last["doc"] = wait_listed(bed, laptop, "job-cluster", 3)
         return doc if all(h["state"] == "training" for h in doc["hosts"]) else None
-    doc = wait_for(all_training, timeout=WAIT, interval=0.5, what="3 hosts listed as training")
+    try:
+        doc = wait_for(all_training, timeout=WAIT, interval=0.5, what="3 hosts listed as training")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last listing: {last.get('doc')}\n" +
+                             "\n".join(r.describe() for r in job.values())) from None
     listed = {h["host"]: h for h in doc["hosts"]}
     assert sorted(listed) == HOSTS, doc
     for name, run in job.items():
