@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gpus.h"
 #include "log.h"
 
 static char *dup_or_null(const char *s)
@@ -264,6 +265,7 @@ void identity_load(struct identity *id, const struct config *cfg)
 		id->region = arn_region(id->job_arn);
 
 	find_address(id);
+	id->gpus = gpus_count("/dev");
 }
 
 bool identity_refresh_address(struct identity *id)
@@ -316,4 +318,5 @@ void identity_to_json(const struct identity *id, cJSON *obj)
 	add_string_or_null(obj, "ip", id->ipv4);
 	add_string_or_null(obj, "ipv6", id->ipv6);
 	cJSON_AddBoolToObject(obj, "sagemaker", id->sagemaker);
+	cJSON_AddNumberToObject(obj, "gpus", id->gpus);
 }

@@ -27,6 +27,7 @@ struct identity {
 	char ipv4[64];         /* "" when none */
 	char ipv6[64];
 	const char *addr_source; /* how the address was found */
+	unsigned gpus;         /* NVIDIA GPUs (gpus.h) */
 };
 
 void identity_load(struct identity *id, const struct config *cfg);

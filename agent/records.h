@@ -15,7 +15,11 @@ struct host_rec {
 	char *stream;        /* the log stream it came from */
 	char *ts;            /* the record's own time */
 	char *ip, *host_key, *fingerprint, *instance_type, *ssm_target, *state, *deadline;
+	char *client_key;    /* cluster SSH's client key (PORTHOLE_CLUSTER_SSH) */
+	char *cluster_state; /* "rendezvous", "ready" ...; NULL without cluster SSH */
+	unsigned cluster_authorized; /* hosts whose client keys it accepts */
 	unsigned port;       /* 0: no SSH endpoint */
+	unsigned gpus;
 	int64_t ts_ms;       /* the event's timestamp, to pick the latest */
 	int64_t hold_end_ms; /* the latest hold_end event, 0 if none */
 	bool released;       /* that hold_end was a `porthole release` */

@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "forward.h"
+#include "nettrust.h"
 #include "porthole.h"
 #include "session_chan.h"
 #include "session_ctx.h"
@@ -50,6 +51,7 @@ struct conn {
 	sd_event *loop;
 	bool loop_ready;
 	struct authkeys keys;
+	struct authkey net_key;   /* a login admitted by cluster network trust */
 	bool keys_loaded, authed;
 	unsigned tries;
 	const char *drop;         /* why to end the connection now */
@@ -202,6 +204,12 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		c->keys_loaded = true;
 	}
 	k = authkeys_match(&c->keys, pubkey, c->ctx.peer, time(NULL), &why);
+	/* PORTHOLE_CLUSTER_TRUST=network: any key from a host of this job
+	 * (libssh still checks the signature, so the client holds the key). */
+	if (!k && !why && nettrust_check(c->sp->cfg, c->ctx.peer)) {
+		c->net_key.where = (char *)"cluster network trust (PORTHOLE_CLUSTER_TRUST=network)";
+		k = &c->net_key;
+	}
 	if (!k)
 		return refuse(c, user, "publickey", fp, why ? why : "the key is not authorized");
 	if (state == SSH_PUBLICKEY_STATE_NONE)

@@ -1,0 +1,40 @@
+/* cluster_helper.h — the process PID 1 forks for PORTHOLE_CLUSTER_SSH
+ * (docs/cluster.md).  It loads libssh (PID 1 never does) to make this host's
+ * client key, reports the public half, then waits for the job's other hosts
+ * to publish theirs in CloudWatch (FilterLogEvents through hosts_read.c,
+ * which blocks: that is why this is a process of its own), writes the files
+ * that make `ssh algo-2` work, and reports the result.
+ *
+ * It speaks to PID 1 only through session_report.h lines; two of them are
+ * for PID 1 itself (cluster.c), every other one is logged there. */
+#ifndef PORTHOLE_CLUSTER_HELPER_H
+#define PORTHOLE_CLUSTER_HELPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* {"pub": "ssh-ed25519 AAAA… porthole-cluster@algo-1"} */
+#define CLUSTER_KEY_EVENT "cluster_key"
+/* {"hosts": N}: the client keys of all N hosts are authorized now. */
+#define CLUSTER_AUTHORIZED_EVENT "cluster_authorized"
+/* {"state": "ready"|"failed", "reason": null|"timeout"|"cloudwatch"|"setup",
+ *  "trust": "keys"|"network", "hosts": N}; after it the training may start. */
+#define CLUSTER_RESULT_EVENT "cluster_result"
+
+struct cluster_job {
+	const struct config *cfg;
+	const char *job, *host;
+	char *const *hosts;      /* resourceconfig.json's, in its order */
+	size_t n_hosts;
+	unsigned port;           /* this host's SSH port */
+	unsigned gpus;           /* this host's */
+	const char *cw_off;      /* why CloudWatch cannot be read at all, or NULL */
+	uint64_t started_usec;   /* monotonic; PORTHOLE_RENDEZVOUS_TIMEOUT counts from here */
+};
+
+/* The helper's whole life; returns its exit status. */
+int cluster_helper(const struct cluster_job *j);
+
+#endif

@@ -1,0 +1,254 @@
+"""Cluster SSH (PORTHOLE_CLUSTER_SSH=1) on loopback, without network
+namespaces: one or two "hosts", each a porthole with its own ML_ROOT and SSH
+port on 127.0.0.1, publishing to the AWS stand-in.
+
+porthole finds its home in passwd (as OpenSSH's ssh does), so each host runs
+in a private mount namespace with its own directory bind-mounted over /root,
+and its own /etc/hosts naming the job's hosts.  The 3-host network-namespace
+bed is tests/integration/test_cluster.py.
+"""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY  # noqa: E402
+from porthole_harness import SLOW, Sandbox, porthole_bin, wait_for  # noqa: E402
+from sshutil import make_key  # noqa: E402
+
+GROUP = "/aws/sagemaker/TrainingJobs"
+WAIT = 90 if SLOW else 45
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a private mount namespace")
+
+
+def gpus_here():
+    return sum(1 for n in os.listdir("/dev") if re.fullmatch(r"nvidia\d+", n))
+
+
+@pytest.fixture
+def standin(standin):
+    standin.control.create_group(GROUP)
+    return standin
+
+
+class Host:
+    """One host of a job: a sandbox whose porthole runs with /root and
+    /etc/hosts of its own."""
+
+    def __init__(self, name, names, job, standin, etc_hosts="127.0.0.1 localhost\n"):
+        self.name = name
+        real = porthole_bin()
+        self.sb = Sandbox()
+        self.root_home = self.sb.root / "roothome"
+        self.root_home.mkdir(mode=0o700)
+        hosts_file = self.sb.root / "etc_hosts"
+        hosts_file.write_text(etc_hosts)
+        wrapper = self.sb.root / "porthole-ns"
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f"exec unshare --mount --propagation private -- /bin/sh -c "
+            f"'mount --bind {self.root_home} /root && mount --bind {hosts_file} /etc/hosts && exec \"$0\" \"$@\"' "
+            f"{real} \"$@\"\n")
+        wrapper.chmod(0o755)
+        self.sb.bin = str(wrapper)
+        self.sb.write_resourceconfig({"current_host": name, "hosts": names, "network_interface_name": "lo",
+                                      "current_instance_type": "ml.g5.xlarge"})
+        self.env = {
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": standin.url,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "PORTHOLE_CLOUDWATCH": "on",
+            "PORTHOLE_JOB": job,
+            "PORTHOLE_SPOOL_DIR": str(self.sb.root / "spool"),
+            "PORTHOLE_SSH": "embedded",
+            "PORTHOLE_SSH_PORT": "0",
+            "PORTHOLE_SSH_LISTEN": "127.0.0.1",
+            "PORTHOLE_CLUSTER_SSH": "1",
+            "PORTHOLE_RENDEZVOUS_TIMEOUT": "60s",
+            "PORTHOLE_LOG_LEVEL": "debug",
+        }
+        self.d = None
+
+    @property
+    def ssh_dir(self):
+        return self.root_home / ".ssh"
+
+    def start(self, cmd, **env):
+        e = dict(self.env)
+        e.update(env)
+        self.d = self.sb.run_cmd(cmd, env=e)
+        return self.d.ready
+
+    def events(self, name):
+        out = []
+        for line in self.d.stderr.splitlines():
+            if f"{name}" in line:
+                out.append(line)
+        return out
+
+    def wait_log(self, text, timeout=WAIT):
+        return wait_for(lambda: text in self.d.stderr, timeout=timeout, what=f"{text!r} in {self.name}'s log")
+
+    def cleanup(self):
+        self.sb.cleanup()
+
+
+@pytest.fixture
+def hosts(standin):
+    made = []
+
+    def make(names, job, etc_hosts="127.0.0.1 localhost\n"):
+        hs = [Host(n, names, job, standin, etc_hosts) for n in names]
+        made.extend(hs)
+        return hs
+    try:
+        yield make
+    finally:
+        for h in made:
+            h.cleanup()
+
+
+def test_record_files_and_status_one_host(hosts):
+    (h,) = hosts(["algo-1"], "job-cl-one")
+    # The user's own ~/.ssh/config is kept below porthole's block.
+    h.ssh_dir.mkdir(mode=0o700)
+    (h.ssh_dir / "config").write_text("Host myhost\n  User someone\n")
+    done = h.sb.marker("trained")
+    rec = h.start(["sh", "-c", f"touch {done}; sleep 60"])
+
+    key = rec["client_key"]
+    assert re.fullmatch(r"ssh-ed25519 AAAA[A-Za-z0-9+/=]+ porthole-cluster@algo-1", key), key
+    assert rec["gpus"] == gpus_here()
+    wait_for(done.exists, timeout=WAIT, what="the training command")
+
+    priv = h.ssh_dir / "porthole_cluster_ed25519"
+    assert stat.S_IMODE(priv.stat().st_mode) == 0o600
+    assert "PRIVATE KEY" in priv.read_text()
+    assert (h.ssh_dir / "porthole_cluster_ed25519.pub").read_text().strip() == key
+    assert stat.S_IMODE(h.ssh_dir.stat().st_mode) == 0o700
+
+    port = rec["port"]
+    kh = (h.ssh_dir / "porthole_known_hosts").read_text().splitlines()
+    assert kh == [f"[algo-1]:{port},[127.0.0.1]:{port} {rec['host_key']}"]
+
+    cfg = (h.ssh_dir / "config").read_text()
+    assert stat.S_IMODE((h.ssh_dir / "config").stat().st_mode) == 0o600
+    assert cfg.startswith("# BEGIN porthole cluster\n")
+    block, user = cfg.split("# END porthole cluster\n")
+    assert user == "Host myhost\n  User someone\n"
+    assert "Host algo-1 127.0.0.1\n" in block and f"  Port {port}\n" in block
+    assert "StrictHostKeyChecking yes" in block and "IdentitiesOnly yes" in block
+
+    assert (h.sb.ml_root / "hostfile").read_text() == f"algo-1 slots={gpus_here() or 1}\n"
+
+    st = h.sb.status()
+    assert st["cluster"]["state"] == "ready" and st["cluster"]["hosts"] == 1, st
+    assert any("all 1 hosts are reachable" in ln for ln in h.d.stderr.splitlines())
+
+
+def test_two_hosts_reach_each_other(hosts):
+    a, b = hosts(["algo-1", "algo-2"], "job-cl-two")
+    out_a, out_b = a.sb.marker("from-a"), b.sb.marker("from-b")
+    ssh = "ssh -o BatchMode=yes -o ConnectTimeout=20"
+    # Each host's training command logs in to the other by name, checked
+    # strictly against what the other published; no key from the test.
+    a.start(["sh", "-c", f"{ssh} algo-2 'echo $PORTHOLE_ML_ROOT' > {out_a} 2>&1; sleep 60"])
+    b.start(["sh", "-c", f"{ssh} algo-1 'echo $PORTHOLE_ML_ROOT' > {out_b} 2>&1; sleep 60"])
+    wait_for(lambda: out_a.exists() and out_a.read_text(), timeout=WAIT, what="algo-1's ssh to algo-2")
+    wait_for(lambda: out_b.exists() and out_b.read_text(), timeout=WAIT, what="algo-2's ssh to algo-1")
+    assert out_a.read_text().strip() == str(b.sb.ml_root), out_a.read_text()
+    assert out_b.read_text().strip() == str(a.sb.ml_root), out_b.read_text()
+    for h in (a, b):
+        assert (h.sb.ml_root / "hostfile").read_text().splitlines() == [
+            f"algo-{i} slots={gpus_here() or 1}" for i in (1, 2)]
+        assert h.sb.status()["cluster"]["state"] == "ready"
+    # An unknown key is still refused: cluster SSH trusts the published keys only.
+    stranger = make_key(a.sb.root / "stranger")
+    r = subprocess.run(["ssh", "-F", "/dev/null", "-i", str(stranger), "-o", "IdentitiesOnly=yes",
+                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                        "-o", "UserKnownHostsFile=/dev/null", "-p", str(b.d.ready["port"]), "root@127.0.0.1",
+                        "true"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr
+
+
+def test_rendezvous_timeout_training_still_starts(hosts):
+    a, _ = hosts(["algo-1", "algo-2"], "job-cl-timeout")
+    done = a.sb.marker("trained")
+    t0 = time.monotonic()
+    a.start(["sh", "-c", f"touch {done}; sleep 60"], PORTHOLE_RENDEZVOUS_TIMEOUT="3s")
+    assert a.sb.status()["cluster"]["state"] == "rendezvous"
+    assert a.sb.status()["state"] == "waiting-before-start"
+    wait_for(done.exists, timeout=WAIT, what="the training command after the timeout")
+    assert time.monotonic() - t0 >= 2.5
+    errs = [ln for ln in a.d.error_lines() if "PORTHOLE_RENDEZVOUS_TIMEOUT" in ln]
+    assert len(errs) == 1 and "algo-2" in errs[0], a.d.stderr
+    st = a.sb.status()
+    assert st["cluster"] == {"state": "failed", "hosts": 1, "authorized": 1, "trust": "keys",
+                             "reason": "timeout"}, st
+    # What is known is written: algo-1's own entry.
+    assert (a.ssh_dir / "porthole_known_hosts").read_text().startswith("[algo-1]:")
+    assert (a.sb.ml_root / "hostfile").read_text() == f"algo-1 slots={gpus_here() or 1}\n"
+
+
+def test_cloudwatch_unreadable_training_still_starts(hosts, standin):
+    (h,) = hosts(["algo-1"], "job-cl-denied")
+    standin.control.add_fault("access_denied", service="logs", operation="FilterLogEvents", count=100)
+    done = h.sb.marker("trained")
+    h.start(["sh", "-c", f"touch {done}; sleep 60"])
+    wait_for(done.exists, timeout=WAIT, what="the training command")
+    errs = [ln for ln in h.d.error_lines() if "cluster SSH" in ln]
+    assert len(errs) == 1, h.d.stderr
+    assert "logs:FilterLogEvents" in errs[0] and "training starts" in errs[0], errs[0]
+    st = h.sb.status()
+    assert st["cluster"]["state"] == "failed" and st["cluster"]["reason"] == "cloudwatch", st
+    assert not (h.ssh_dir / "porthole_known_hosts").exists()
+
+
+def test_network_trust_fallback(hosts, standin):
+    # CloudWatch denied, PORTHOLE_CLUSTER_TRUST=network: the job's hosts'
+    # addresses (here algo-1 -> 127.0.0.1 in this host's /etc/hosts) may log
+    # in with any key; the setting is needed, keys mode refuses the same key.
+    (h,) = hosts(["algo-1"], "job-cl-net", etc_hosts="127.0.0.1 localhost algo-1\n")
+    standin.control.add_fault("access_denied", service="logs", operation="FilterLogEvents", count=100)
+    done = h.sb.marker("trained")
+    h.start(["sh", "-c", f"touch {done}; sleep 60"], PORTHOLE_CLUSTER_TRUST="network")
+    wait_for(done.exists, timeout=WAIT, what="the training command")
+    warns = [ln for ln in h.d.stderr.splitlines() if "PORTHOLE_CLUSTER_TRUST=network" in ln and "WARN" in ln.upper()]
+    assert warns, h.d.stderr
+    st = h.sb.status()
+    assert st["cluster"]["state"] == "ready" and st["cluster"]["trust"] == "network", st
+    cfg = (h.ssh_dir / "config").read_text()
+    assert "Host algo-* 127.0.0.1\n" in cfg and "StrictHostKeyChecking accept-new" in cfg
+    stranger = make_key(h.sb.root / "stranger")
+    r = subprocess.run(["ssh", "-F", "/dev/null", "-i", str(stranger), "-o", "IdentitiesOnly=yes",
+                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                        "-o", "UserKnownHostsFile=/dev/null", "-p", str(h.d.ready["port"]), "root@127.0.0.1",
+                        "echo in"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "in", r.stderr
+
+
+def test_outside_sagemaker_is_a_warning(standin):
+    sb = Sandbox()
+    try:
+        done = sb.marker("trained")
+        d = sb.run_cmd(["sh", "-c", f"touch {done}"], env={"PORTHOLE_CLUSTER_SSH": "1"})
+        wait_for(done.exists, timeout=WAIT, what="the training command")
+        assert d.ready["client_key"] is None
+        assert any("PORTHOLE_CLUSTER_SSH=1 outside a SageMaker training job" in ln for ln in d.stderr.splitlines())
+        assert not d.error_lines(), d.stderr
+    finally:
+        sb.cleanup()
