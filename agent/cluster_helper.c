@@ -141,6 +141,12 @@ static bool write_files(struct helper *h, const struct cluster_peer *peers, size
 	write_one(path, cluster_known_hosts(peers, n), 0600, &ok);
 
 	snprintf(path, sizeof(path), "%s/config", h->ssh_dir);
+	/* A config kept elsewhere (dotfiles) stays a link: its target is rewritten. */
+	char *real = realpath(path, NULL);
+	if (real) {
+		snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
 	if ((f = fopen(path, "re"))) {
 		ssize_t got = getdelim(&old, &cap, '\0', f);
 		if (got < 0) {

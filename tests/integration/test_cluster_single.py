@@ -8,21 +8,19 @@ and its own /etc/hosts naming the job's hosts.  The 3-host network-namespace
 bed is tests/integration/test_cluster.py.
 """
 
-import json
 import os
 import re
 import stat
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY  # noqa: E402
-from porthole_harness import SLOW, Sandbox, porthole_bin, wait_for  # noqa: E402
+from porthole_harness import SLOW, Sandbox, children_of, porthole_bin, proc_state, wait_for  # noqa: E402
 from sshutil import make_key  # noqa: E402
 
 GROUP = "/aws/sagemaker/TrainingJobs"
@@ -93,16 +91,6 @@ class Host:
         self.d = self.sb.run_cmd(cmd, env=e)
         return self.d.ready
 
-    def events(self, name):
-        out = []
-        for line in self.d.stderr.splitlines():
-            if f"{name}" in line:
-                out.append(line)
-        return out
-
-    def wait_log(self, text, timeout=WAIT):
-        return wait_for(lambda: text in self.d.stderr, timeout=timeout, what=f"{text!r} in {self.name}'s log")
-
     def cleanup(self):
         self.sb.cleanup()
 
@@ -124,9 +112,13 @@ def hosts(standin):
 
 def test_record_files_and_status_one_host(hosts):
     (h,) = hosts(["algo-1"], "job-cl-one")
-    # The user's own ~/.ssh/config is kept below porthole's block.
+    # The user's own ~/.ssh/config, a link into their dotfiles, stays a
+    # link, and their lines stay below porthole's block.
     h.ssh_dir.mkdir(mode=0o700)
-    (h.ssh_dir / "config").write_text("Host myhost\n  User someone\n")
+    dotfiles = h.root_home / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "ssh_config").write_text("Host myhost\n  User someone\n")
+    (h.ssh_dir / "config").symlink_to("../dotfiles/ssh_config")
     done = h.sb.marker("trained")
     rec = h.start(["sh", "-c", f"touch {done}; sleep 60"])
 
@@ -145,6 +137,7 @@ def test_record_files_and_status_one_host(hosts):
     kh = (h.ssh_dir / "porthole_known_hosts").read_text().splitlines()
     assert kh == [f"[algo-1]:{port},[127.0.0.1]:{port} {rec['host_key']}"]
 
+    assert (h.ssh_dir / "config").is_symlink()
     cfg = (h.ssh_dir / "config").read_text()
     assert stat.S_IMODE((h.ssh_dir / "config").stat().st_mode) == 0o600
     assert cfg.startswith("# BEGIN porthole cluster\n")
@@ -252,3 +245,21 @@ def test_outside_sagemaker_is_a_warning(standin):
         assert not d.error_lines(), d.stderr
     finally:
         sb.cleanup()
+
+
+def test_sigterm_during_rendezvous(hosts):
+    # SageMaker stops a job whose hosts never all came up: porthole ends as
+    # before any command started, and takes its helper with it.
+    a, _ = hosts(["algo-1", "algo-2"], "job-cl-term")
+    done = a.sb.marker("trained")
+    a.start(["sh", "-c", f"touch {done}"])
+    assert a.sb.status()["cluster"]["state"] == "rendezvous"
+    pid = a.d.proc.pid
+    helpers = children_of(pid)
+    assert helpers, "no helper process"
+    a.d.signal(15)
+    assert a.d.wait() == 143
+    assert not done.exists()
+    for h in helpers:
+        wait_for(lambda: proc_state(h) in ("", "Z"), timeout=10, what="the helper's end")
+
