@@ -202,6 +202,7 @@ struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct clu
 	}
 	if (c->pid == 0) {
 		close(p[0]);
+		free(c);
 		child(p[1], prm, started);
 	}
 	close(p[1]);
