@@ -23,6 +23,7 @@ enum cl_state { CL_RENDEZVOUS, CL_READY, CL_FAILED };
 
 struct cluster {
 	struct reaper *reaper;
+	char pending[4300];     /* CLUSTER_PENDING_FILE while undecided, else "" */
 	pid_t pid;              /* the helper while it runs, else 0 */
 	int fd;
 	sd_event_source *io;
@@ -31,15 +32,24 @@ struct cluster {
 	char *client_key;
 	enum cl_state state;
 	char reason[16], trust[16];
-	unsigned hosts, authorized;
+	unsigned hosts;
 	void (*done)(void *ud);
 	void *ud;
 };
+
+/* The rendezvous has decided: logins stop waiting for it (nettrust.h). */
+static void decided(struct cluster *c)
+{
+	if (c->pending[0])
+		unlink(c->pending);
+	c->pending[0] = '\0';
+}
 
 static void finish(struct cluster *c, enum cl_state st, const char *reason, const char *trust, unsigned hosts)
 {
 	if (c->state != CL_RENDEZVOUS)
 		return;
+	decided(c);
 	c->state = st;
 	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
 	snprintf(c->trust, sizeof(c->trust), "%s", trust ? trust : "keys");
@@ -58,12 +68,6 @@ static void take_line(struct cluster *c, const char *line)
 		const char *pub = relay_field(o, "pub");
 		if (pub && !c->client_key && cluster_key_valid(pub))
 			c->client_key = strdup(pub);
-	} else if (ev && strcmp(ev, CLUSTER_AUTHORIZED_EVENT) == 0) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "fields"), "hosts");
-		c->authorized = cJSON_IsNumber(n) ? (unsigned)n->valuedouble : 0;
-		/* Logged after the change: the publisher re-sends the identity
-		 * record, which tells the peers. */
-		relay_log(o);
 	} else if (ev && strcmp(ev, CLUSTER_RESULT_EVENT) == 0) {
 		const char *state = relay_field(o, "state");
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "fields"), "hosts");
@@ -113,6 +117,7 @@ static void ended(struct cluster *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	decided(c);
 	if (c->state == CL_RENDEZVOUS) {
 		log_error("cluster SSH: the helper process ended without a result; the training starts without "
 			  "cluster SSH");
@@ -150,7 +155,7 @@ static void child(int fd, const struct cluster_params *prm, uint64_t started)
 	const struct identity *id = prm->id;
 	struct cluster_job j = {
 		.cfg = prm->cfg, .job = id->job, .host = id->host, .hosts = id->hosts, .n_hosts = id->n_hosts,
-		.port = prm->ssh_port, .gpus = id->gpus, .cw_off = prm->cw_off, .started_usec = started,
+		.ip = id->ipv4, .host_key = prm->host_key ? prm->host_key : "", .port = prm->ssh_port, .gpus = id->gpus, .cw_off = prm->cw_off, .started_usec = started,
 	};
 	sigset_t none;
 
@@ -194,9 +199,20 @@ struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct clu
 	unlink(path);
 
 	c = calloc(1, sizeof(*c));
+	if (c) {
+		int fd;
+		cluster_runtime_path(cfg, CLUSTER_PENDING_FILE, c->pending, sizeof(c->pending));
+		fd = open(c->pending, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			c->pending[0] = '\0';
+		else
+			close(fd);
+	}
 	if (!c || pipe2(p, O_CLOEXEC) < 0 || (c->pid = fork()) < 0) {
 		log_error("cluster SSH: cannot start its helper process: %s; the training starts without cluster SSH",
 			  strerror(errno));
+		if (c)
+			decided(c);
 		free(c);
 		return NULL;
 	}
@@ -261,7 +277,6 @@ void cluster_to_json(const struct cluster *c, cJSON *obj)
 	if (!c)
 		return;
 	cJSON_AddNumberToObject(o, "hosts", c->hosts);
-	cJSON_AddNumberToObject(o, "authorized", c->authorized);
 	if (c->state != CL_RENDEZVOUS)
 		cJSON_AddStringToObject(o, "trust", c->trust);
 	if (c->reason[0])
@@ -272,6 +287,7 @@ void cluster_free(struct cluster *c)
 {
 	if (!c)
 		return;
+	decided(c);
 	if (c->pid > 0) {
 		reaper_unwatch(c->reaper, c->pid);
 		kill(c->pid, SIGKILL);

@@ -21,6 +21,7 @@ struct cluster_params {
 	const struct config *cfg;       /* must outlive the cluster */
 	const struct identity *id;
 	unsigned ssh_port;              /* 0: no SSH endpoint */
+	const char *host_key;           /* the endpoint's public key, "ssh-ed25519 AAAA…" */
 	const char *cw_off;             /* why CloudWatch is not in use, or NULL */
 	void (*done)(void *ud);         /* the rendezvous ended (not called from cluster_start) */
 	void *ud;

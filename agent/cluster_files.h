@@ -31,10 +31,12 @@ struct cluster_peer {
 };
 
 /* PID 1's runtime directory (the control socket's) holds what logins read:
- * "authorized_keys.cluster" (the peers' client keys, read by authkeys.c)
- * and "cluster_trust" (network trust's addresses, nettrust.c). */
+ * "authorized_keys.cluster" (the peers' client keys, read by authkeys.c),
+ * "cluster_trust" (network trust's addresses, nettrust.c) and
+ * "cluster_pending", there while the rendezvous has not decided yet. */
 #define CLUSTER_KEYS_FILE "authorized_keys.cluster"
 #define CLUSTER_TRUST_FILE "cluster_trust"
+#define CLUSTER_PENDING_FILE "cluster_pending"
 void cluster_runtime_path(const struct config *cfg, const char *name, char *buf, size_t len);
 
 /* "TYPE BASE64" with an optional comment, on one line, nothing else. */

@@ -1,13 +1,16 @@
 /* cluster_helper.c — see cluster_helper.h.
  *
- * Polling: CloudWatch has no push API.  Hosts of one job start within
- * seconds of each other, so the first polls come fast (POLL_FIRST) and slow
- * down by half each time nothing new shows up, to POLL_MAX, or longer for
- * big jobs so that all hosts together stay near FilterLogEvents' default
- * quota of 5 calls a second per account and region (POLL_PER_HOST).  Any
- * progress goes back to the fast pace: the rest are likely close behind.
- * Delays are jittered so that hosts started together do not call together;
- * throttled calls are retried by the AWS client (retry.c). */
+ * Polling: CloudWatch has no push API, and FilterLogEvents' quota (5 calls
+ * a second per account and region by default) is shared by all the job's
+ * hosts.  So each host polls no faster than its share, POLL_PER_HOST times
+ * the number of hosts (jitter averages 3/4 of a delay, so all hosts together
+ * make about 4.4 a second, leaving room for bursts and other readers), and
+ * no faster than POLL_FIRST for small jobs.  Each host needs one call after
+ * the last record is in, so n hosts need n/5 s at best: 3 s for 16.
+ * Without news the delay grows by half up to POLL_MAX (or the share, if
+ * longer); any progress brings it back, since the other hosts are likely
+ * close behind.  Throttled calls are retried by the AWS client (retry.c),
+ * and a poll that stays throttled only lengthens the delay. */
 #include "cluster_helper.h"
 
 #include <errno.h>
@@ -33,13 +36,14 @@
 #define MSEC (UINT64_C(1000))
 #define POLL_FIRST (300 * MSEC)
 #define POLL_MAX (2 * USEC_PER_SEC)
-#define POLL_PER_HOST (200 * MSEC)
+#define POLL_PER_HOST (300 * MSEC)
 #define READ_FAILURES 3 /* calls failing in a row (each already retried) */
 #define RESOLVE_FIRST (250 * MSEC)
 #define RESOLVE_MAX (5 * USEC_PER_SEC)
 
 struct helper {
 	const struct cluster_job *j;
+	char *client_key;           /* this host's, as published */
 	char ssh_dir[4096];
 	uint64_t deadline;
 	struct cluster_peer *peers; /* one per host, in resourceconfig order */
@@ -124,6 +128,16 @@ static void write_one(const char *path, char *text, mode_t mode, bool *ok)
 	free(text);
 }
 
+static bool write_keys(struct helper *h, const struct cluster_peer *peers, size_t n)
+{
+	char path[4300];
+	bool ok = true;
+
+	cluster_runtime_path(h->j->cfg, CLUSTER_KEYS_FILE, path, sizeof(path));
+	write_one(path, cluster_authorized_keys(peers, n), 0600, &ok);
+	return ok;
+}
+
 /* peers[0..n) into the four files; false after reporting a failure. */
 static bool write_files(struct helper *h, const struct cluster_peer *peers, size_t n, bool strict)
 {
@@ -133,10 +147,8 @@ static bool write_files(struct helper *h, const struct cluster_peer *peers, size
 	bool ok = true;
 	FILE *f;
 
-	if (strict) {
-		cluster_runtime_path(j->cfg, CLUSTER_KEYS_FILE, path, sizeof(path));
-		write_one(path, cluster_authorized_keys(peers, n), 0600, &ok);
-	}
+	if (strict)
+		ok = write_keys(h, peers, n);
 	snprintf(path, sizeof(path), "%s/" CLUSTER_KNOWN_HOSTS, h->ssh_dir);
 	write_one(path, cluster_known_hosts(peers, n), 0600, &ok);
 
@@ -319,17 +331,30 @@ static const struct host_rec *complete(const struct hostset *set, const char *ho
 	return r;
 }
 
+/* Does the rendezvous know what it needs of hosts[i]? */
+static bool known(struct helper *h, const struct hostset *set, size_t i, struct cluster_peer *out)
+{
+	const struct cluster_job *j = h->j;
+	const struct host_rec *r;
+
+	if (strcmp(j->hosts[i], j->host) == 0 && j->ip[0] && cluster_key_valid(j->host_key) && h->client_key) {
+		*out = (struct cluster_peer){ .host = j->hosts[i], .ip = j->ip, .host_key = j->host_key,
+					      .client_key = h->client_key, .port = j->port, .gpus = j->gpus };
+		return true;
+	}
+	if (!(r = complete(set, j->hosts[i])))
+		return false;
+	*out = (struct cluster_peer){ .host = j->hosts[i], .ip = r->ip, .host_key = r->host_key,
+				      .client_key = r->client_key, .port = r->port, .gpus = r->gpus };
+	return true;
+}
+
 static size_t take_peers(struct helper *h, const struct hostset *set)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < h->j->n_hosts; i++) {
-		const struct host_rec *r = complete(set, h->j->hosts[i]);
-		if (r)
-			h->peers[n++] = (struct cluster_peer){ .host = h->j->hosts[i], .ip = r->ip,
-							       .host_key = r->host_key, .client_key = r->client_key,
-							       .port = r->port, .gpus = r->gpus };
-	}
+	for (size_t i = 0; i < h->j->n_hosts; i++)
+		n += known(h, set, i, &h->peers[n]);
 	return n;
 }
 
@@ -349,46 +374,35 @@ static void check_names(struct helper *h)
 	       missing);
 }
 
-/* Hosts that accept every host's client key by now (said in their record),
- * or will not (gave up): nobody needs to wait for them any longer. */
-static size_t count_confirmed(struct helper *h, const struct hostset *set)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < h->j->n_hosts; i++) {
-		const struct host_rec *r = records_find(set, h->j->hosts[i]);
-		if (strcmp(h->j->hosts[i], h->j->host) == 0 ||
-		    (r && (r->cluster_authorized >= h->j->n_hosts ||
-			   (r->cluster_state && strcmp(r->cluster_state, "rendezvous") != 0))))
-			n++;
-	}
-	return n;
-}
-
-enum poll_end { POLL_DONE, POLL_DEADLINE, POLL_UNREADABLE };
-
-/* Poll until count(set) reaches every host, the deadline, or CloudWatch
- * failing READ_FAILURES times in a row (err then says why). */
-static enum poll_end poll_until(struct helper *h, struct hosts_reader *r, struct hostset *set,
-				size_t (*count)(struct helper *h, const struct hostset *set), char *err, size_t len)
+/* Poll until every host has published, the deadline, or CloudWatch
+ * refusing READ_FAILURES times in a row (err then says why).  Throttling is
+ * no refusal: the quota is shared, so it only slows the polls down. */
+static enum poll_end { POLL_DONE, POLL_DEADLINE, POLL_UNREADABLE }
+poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char *err, size_t len)
 {
 	const struct cluster_job *j = h->j;
-	uint64_t cap = POLL_PER_HOST * j->n_hosts > POLL_MAX ? POLL_PER_HOST * j->n_hosts : POLL_MAX;
-	uint64_t delay = POLL_FIRST;
+	uint64_t share = POLL_PER_HOST * j->n_hosts;
+	uint64_t first = share > POLL_FIRST ? share : POLL_FIRST, cap = share > POLL_MAX ? share : POLL_MAX;
+	uint64_t delay = first;
 	unsigned failures = 0;
 	size_t best = 0;
 
 	for (;;) {
 		if (hosts_reader_fetch(r, set, err, len) < 0) {
-			if (++failures >= READ_FAILURES)
+			if (hosts_reader_throttled(r))
+				delay = cap;
+			else if (++failures >= READ_FAILURES)
 				return POLL_UNREADABLE;
 		} else {
-			size_t have = count(h, set);
+			size_t have = take_peers(h, set);
 			failures = 0;
 			if (have == j->n_hosts)
 				return POLL_DONE;
-			if (have > best)
-				delay = POLL_FIRST;
+			if (have > best) {
+				/* Peers that are done may log in before this host is. */
+				write_keys(h, h->peers, have);
+				delay = first;
+			}
 			best = have > best ? have : best;
 		}
 		uint64_t now = clock_mono_usec();
@@ -399,61 +413,23 @@ static enum poll_end poll_until(struct helper *h, struct hosts_reader *r, struct
 	}
 }
 
-static void list_hosts(struct helper *h, const struct hostset *set, bool (*left_out)(struct helper *h,
-		       const struct hostset *set, size_t i), cJSON *arr, char *text, size_t len)
-{
-	size_t off = 0;
-
-	text[0] = '\0';
-	for (size_t i = 0; i < h->j->n_hosts; i++) {
-		if (!left_out(h, set, i))
-			continue;
-		cJSON_AddItemToArray(arr, cJSON_CreateString(h->j->hosts[i]));
-		if (off < len)
-			off += (size_t)snprintf(text + off, len - off, "%s%s", off ? ", " : "", h->j->hosts[i]);
-	}
-}
-
-static bool unpublished(struct helper *h, const struct hostset *set, size_t i)
-{
-	return !complete(set, h->j->hosts[i]);
-}
-
-static bool unconfirmed(struct helper *h, const struct hostset *set, size_t i)
-{
-	const struct host_rec *r = records_find(set, h->j->hosts[i]);
-
-	return strcmp(h->j->hosts[i], h->j->host) != 0 &&
-	       !(r && (r->cluster_authorized >= h->j->n_hosts ||
-		       (r->cluster_state && strcmp(r->cluster_state, "rendezvous") != 0)));
-}
-
-static void authorized(size_t n)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(f, "hosts", (double)n);
-	report(PLOG_DEBUG, CLUSTER_AUTHORIZED_EVENT, f, "cluster SSH: the client keys of %zu host%s are authorized",
-	       n, n == 1 ? "" : "s");
-}
-
-/* Two rounds: every host publishes its keys, then every host says it has
- * authorized all of them.  Only then may `ssh algo-2` from this host's
- * training command expect algo-2 to let it in. */
+/* Wait for every host's keys, then write the files.  A peer that finishes
+ * first may log in here before this host has its key: that login waits for
+ * the result (nettrust.h), so no second round of polls is needed. */
 static int rendezvous(struct helper *h)
 {
 	const struct cluster_job *j = h->j;
 	struct hosts_reader *r = NULL;
 	struct hostset set = { 0 };
 	enum poll_end end = POLL_UNREADABLE;
-	char err[1024] = "", missing[1024], tmo[32];
-	size_t have = 0;
+	char err[1024] = "";
+	size_t have;
 	cJSON *f;
 
 	if (hosts_reader_new(j->cfg->log_group, j->job, &r, err, sizeof(err)) == 0)
-		end = poll_until(h, r, &set, take_peers, err, sizeof(err));
+		end = poll_records(h, r, &set, err, sizeof(err));
+	hosts_reader_free(r);
 	if (end == POLL_UNREADABLE) {
-		hosts_reader_free(r);
 		records_free(&set);
 		if (j->cfg->cluster_trust == TRUST_NETWORK)
 			return network_trust(h, err);
@@ -468,41 +444,39 @@ static int rendezvous(struct helper *h)
 	}
 	have = take_peers(h, &set);
 	write_files(h, h->peers, have, true);
-	authorized(have);
-	snprintf(tmo, sizeof(tmo), "%llus", (unsigned long long)j->cfg->rendezvous_timeout);
 	if (end == POLL_DEADLINE) {
+		char missing[1024], tmo[32];
+		size_t off = 0;
 		f = cJSON_CreateObject();
-		list_hosts(h, &set, unpublished, cJSON_AddArrayToObject(f, "missing"), missing, sizeof(missing));
+		cJSON *arr = cJSON_AddArrayToObject(f, "missing");
+		for (size_t i = 0; i < j->n_hosts; i++) {
+			struct cluster_peer ignored;
+			if (known(h, &set, i, &ignored))
+				continue;
+			cJSON_AddItemToArray(arr, cJSON_CreateString(j->hosts[i]));
+			if (off < sizeof(missing))
+				off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s%s", off ? ", " : "",
+							j->hosts[i]);
+		}
 		cJSON_AddNumberToObject(f, "hosts", (double)have);
 		cJSON_AddStringToObject(f, "setting", "PORTHOLE_RENDEZVOUS_TIMEOUT");
 		cJSON_AddNumberToObject(f, "timeout_s", (double)j->cfg->rendezvous_timeout);
+		snprintf(tmo, sizeof(tmo), "%llus", (unsigned long long)j->cfg->rendezvous_timeout);
 		report(PLOG_ERROR, "rendezvous_timeout", f,
 		       "cluster SSH: %s published no SSH keys within %s (PORTHOLE_RENDEZVOUS_TIMEOUT); SSH is set up "
 		       "for the %zu host%s that did, and the training starts now",
 		       missing, tmo, have, have == 1 ? "" : "s");
 		result("failed", "timeout", "keys", have);
 	} else {
-		end = poll_until(h, r, &set, count_confirmed, err, sizeof(err));
-		if (end != POLL_DONE) {
-			f = cJSON_CreateObject();
-			list_hosts(h, &set, unconfirmed, cJSON_AddArrayToObject(f, "unconfirmed"), missing,
-				   sizeof(missing));
-			report(PLOG_WARN, "cluster_unconfirmed", f,
-			       "cluster SSH: %s did not confirm %s it accepts the other hosts' keys (%s); logins to "
-			       "%s may be refused",
-			       missing, end == POLL_DEADLINE ? "within PORTHOLE_RENDEZVOUS_TIMEOUT that" : "that",
-			       end == POLL_DEADLINE ? tmo : err, strchr(missing, ',') ? "them" : "it");
-		}
 		double waited = (double)(clock_mono_usec() - j->started_usec) / 1e6;
 		f = cJSON_CreateObject();
 		cJSON_AddNumberToObject(f, "hosts", (double)have);
 		cJSON_AddStringToObject(f, "trust", "keys");
 		cJSON_AddNumberToObject(f, "seconds", waited);
-		report(PLOG_INFO, "cluster_ready", f, "cluster SSH: all %zu hosts are reachable after %.1fs", have,
-		       waited);
+		report(PLOG_INFO, "cluster_ready", f, "cluster SSH: all %zu hosts published their keys after %.1fs",
+		       have, waited);
 		result("ready", NULL, "keys", have);
 	}
-	hosts_reader_free(r);
 	records_free(&set);
 	check_names(h);
 	return 0;
@@ -523,7 +497,7 @@ int cluster_helper(const struct cluster_job *j)
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "pub", pub);
 	report(PLOG_DEBUG, CLUSTER_KEY_EVENT, f, "client key made");
-	free(pub);
+	h.client_key = pub;
 
 	h.peers = calloc(j->n_hosts, sizeof(*h.peers));
 	h.addr = calloc(j->n_hosts, sizeof(*h.addr));
@@ -546,5 +520,6 @@ int cluster_helper(const struct cluster_job *j)
 	}
 	free(h.peers);
 	free(h.addr);
+	free(h.client_key);
 	return rc;
 }

@@ -17,8 +17,6 @@
 
 /* {"pub": "ssh-ed25519 AAAA… porthole-cluster@algo-1"} */
 #define CLUSTER_KEY_EVENT "cluster_key"
-/* {"hosts": N}: the client keys of all N hosts are authorized now. */
-#define CLUSTER_AUTHORIZED_EVENT "cluster_authorized"
 /* {"state": "ready"|"failed", "reason": null|"timeout"|"cloudwatch"|"setup",
  *  "trust": "keys"|"network", "hosts": N}; after it the training may start. */
 #define CLUSTER_RESULT_EVENT "cluster_result"
@@ -28,8 +26,11 @@ struct cluster_job {
 	const char *job, *host;
 	char *const *hosts;      /* resourceconfig.json's, in its order */
 	size_t n_hosts;
-	unsigned port;           /* this host's SSH port */
-	unsigned gpus;           /* this host's */
+	/* This host as its record will say: it need not wait for its own. */
+	const char *ip;          /* "" when unknown: then the record's */
+	const char *host_key;    /* "ssh-ed25519 AAAA…" */
+	unsigned port;           /* SSH port */
+	unsigned gpus;
 	const char *cw_off;      /* why CloudWatch cannot be read at all, or NULL */
 	uint64_t started_usec;   /* monotonic; PORTHOLE_RENDEZVOUS_TIMEOUT counts from here */
 };

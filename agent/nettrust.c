@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster_files.h"
 #include "strutil.h"
@@ -40,6 +41,16 @@ bool nettrust_allows(const char *text, const char *addr)
 	}
 	free(copy);
 	return ok;
+}
+
+bool nettrust_pending(const struct config *cfg)
+{
+	char path[4096];
+
+	if (!cfg->cluster_ssh)
+		return false;
+	cluster_runtime_path(cfg, CLUSTER_PENDING_FILE, path, sizeof(path));
+	return access(path, F_OK) == 0;
 }
 
 bool nettrust_check(const struct config *cfg, const char *addr)

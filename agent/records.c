@@ -53,7 +53,6 @@ static void rec_clear(struct host_rec *h)
 	free(h->ip);
 	free(h->host_key);
 	free(h->client_key);
-	free(h->cluster_state);
 	free(h->fingerprint);
 	free(h->instance_type);
 	free(h->ssm_target);
@@ -133,10 +132,6 @@ static void take_record(struct host_rec *h, const cJSON *r, const char *stream, 
 	h->ip = address_or_null(str(r, "ip"));
 	h->host_key = dup_or_null(str(r, "host_key"));
 	h->client_key = dup_or_null(str(r, "client_key"));
-	const cJSON *cl = cJSON_GetObjectItem(r, "cluster"), *auth = cJSON_GetObjectItem(cl, "authorized");
-	h->cluster_state = dup_or_null(str(cl, "state"));
-	if (cJSON_IsNumber(auth) && auth->valuedouble > 0 && auth->valuedouble < 1e6)
-		h->cluster_authorized = (unsigned)auth->valuedouble;
 	h->fingerprint = dup_or_null(str(r, "fingerprint"));
 	h->instance_type = dup_or_null(str(r, "instance_type"));
 	/* "ssm": {mode, state, target, ...}, null when Session Manager is off. */

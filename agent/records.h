@@ -16,8 +16,6 @@ struct host_rec {
 	char *ts;            /* the record's own time */
 	char *ip, *host_key, *fingerprint, *instance_type, *ssm_target, *state, *deadline;
 	char *client_key;    /* cluster SSH's client key (PORTHOLE_CLUSTER_SSH) */
-	char *cluster_state; /* "rendezvous", "ready" ...; NULL without cluster SSH */
-	unsigned cluster_authorized; /* hosts whose client keys it accepts */
 	unsigned port;       /* 0: no SSH endpoint */
 	unsigned gpus;
 	int64_t ts_ms;       /* the event's timestamp, to pick the latest */

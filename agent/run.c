@@ -355,6 +355,7 @@ int porthole_run(struct config *cfg, char **argv)
 	/* Before the ready record, which carries the client key. */
 	p.cluster = cluster_start(p.loop, p.reaper,
 				  &(struct cluster_params){ .cfg = &p.cfg, .id = &p.id, .ssh_port = sshd_port(p.sshd),
+							    .host_key = sshd_hostkey(p.sshd) ? sshd_hostkey(p.sshd)->pub : NULL,
 							    .cw_off = cloudwatch_off(&p), .done = on_cluster_done,
 							    .ud = &p });
 

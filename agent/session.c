@@ -184,6 +184,38 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 	       k->comment ? " " : "", k->comment ? k->comment : "");
 }
 
+/* How long a login may wait for cluster SSH's rendezvous: well inside the
+ * login grace, whose alarm ends the connection. */
+#define CLUSTER_WAIT_USEC(cfg) \
+	((cfg)->login_grace > 20 ? 10 * USEC_PER_SEC : (cfg)->login_grace * USEC_PER_SEC / 2)
+#define CLUSTER_STEP_USEC (100 * 1000)
+
+/* The entry admitting a key no authorized keys source lists (yet): cluster
+ * SSH's network trust, or, while its rendezvous is still deciding, the keys
+ * it writes meanwhile (see nettrust.h). */
+static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char **why)
+{
+	const struct config *cfg = c->sp->cfg;
+	uint64_t until = clock_mono_usec() + CLUSTER_WAIT_USEC(cfg);
+	const struct authkey *k = NULL;
+
+	for (;;) {
+		/* PORTHOLE_CLUSTER_TRUST=network: any key from a host of this
+		 * job (libssh still checks the signature). */
+		if (nettrust_check(cfg, c->ctx.peer)) {
+			c->net_key.where = (char *)"cluster network trust (PORTHOLE_CLUSTER_TRUST=network)";
+			return &c->net_key;
+		}
+		if (!nettrust_pending(cfg) || clock_mono_usec() >= until)
+			return NULL;
+		usleep(CLUSTER_STEP_USEC);
+		authkeys_free(&c->keys);
+		authkeys_load_all(&c->keys, cfg, NULL, NULL);
+		if ((k = authkeys_match(&c->keys, key, c->ctx.peer, time(NULL), why)) || *why)
+			return k;
+	}
+}
+
 static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey, char state, void *ud)
 {
 	struct conn *c = ud;
@@ -204,12 +236,8 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		c->keys_loaded = true;
 	}
 	k = authkeys_match(&c->keys, pubkey, c->ctx.peer, time(NULL), &why);
-	/* PORTHOLE_CLUSTER_TRUST=network: any key from a host of this job
-	 * (libssh still checks the signature, so the client holds the key). */
-	if (!k && !why && nettrust_check(c->sp->cfg, c->ctx.peer)) {
-		c->net_key.where = (char *)"cluster network trust (PORTHOLE_CLUSTER_TRUST=network)";
-		k = &c->net_key;
-	}
+	if (!k && !why)
+		k = cluster_key(c, pubkey, &why);
 	if (!k)
 		return refuse(c, user, "publickey", fp, why ? why : "the key is not authorized");
 	if (state == SSH_PUBLICKEY_STATE_NONE)
