@@ -178,6 +178,22 @@ def test_two_hosts_reach_each_other(hosts):
     assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr
 
 
+def test_early_login_is_held_not_refused(hosts):
+    # algo-1 has waited a while, so its polls have slowed down; algo-2 then
+    # starts, finds algo-1's record at once and logs in to algo-1 before
+    # algo-1 has polled again.  algo-1 holds that login until its own
+    # rendezvous has algo-2's key, instead of refusing it.
+    a, b = hosts(["algo-1", "algo-2"], "job-cl-early")
+    out = b.sb.marker("from-b")
+    a.start(["sleep", "60"])
+    time.sleep(3)
+    b.start(["sh", "-c", f"ssh -o BatchMode=yes algo-1 true; echo $? > {out}; sleep 60"])
+    wait_for(lambda: out.exists() and out.read_text().strip(), timeout=WAIT, what="algo-2's ssh to algo-1")
+    assert out.read_text().strip() == "0", a.d.stderr + b.d.stderr
+    login = [ln for ln in a.d.stderr.splitlines() if "logged in" in ln and "porthole-cluster@algo-2" in ln]
+    assert login, a.d.stderr
+
+
 def test_rendezvous_timeout_training_still_starts(hosts):
     a, _ = hosts(["algo-1", "algo-2"], "job-cl-timeout")
     done = a.sb.marker("trained")
