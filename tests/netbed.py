@@ -266,6 +266,9 @@ class HostRun:
         self.stdout_path = root / "porthole.stdout"
         self.stderr_path = root / "porthole.stderr"
         self.gpus = 0  # > 0: porthole sees that many /dev/nvidiaN (set before start())
+        # Its own access key, so the stand-in's request log tells which host made a call
+        # (bed.requests_by_host()).
+        self.credentials = bed.host_credentials(node.name)
         self.proc: subprocess.Popen | None = None
         self.start_time: float | None = None
         self.ready: dict | None = None
@@ -296,7 +299,7 @@ class HostRun:
             "PORTHOLE_SPOOL_DIR": str(self.spool),
             "PORTHOLE_CONFIG": str(self.conf),
             "PORTHOLE_CLOUDWATCH": "on",
-            **self.bed.aws_env(),
+            **self.bed.aws_env(**self.credentials),
             self.bed.tag_var: self.bed.tag,
         }
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH"):
@@ -450,6 +453,7 @@ class NetBed:
         self._runs: list[HostRun] = []
         self._registry = REGISTRY / f"{self.prefix}.json"
         self._old_handlers: dict = {}
+        self._creds: dict[str, str] = {}
         self._closed = False
         self._n_job = 0
 
@@ -601,6 +605,25 @@ class NetBed:
             e["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = self.standin.url
         e.update(extra)
         return {k: v for k, v in e.items() if v is not None}
+
+    def host_credentials(self, name: str) -> dict[str, str]:
+        """AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY of host `name`, registered with the stand-in."""
+        if not self.standin:
+            return {}
+        n = 0 if name == "outsider" else int(name.split("-")[1])
+        ak = f"AKIANETBED{n:010d}"
+        sk = f"netbed/{name}/secret/{self.prefix}"
+        if ak not in self._creds:
+            self.standin.control.add_credentials(ak, sk)
+            self._creds[ak] = name
+        return {"AWS_ACCESS_KEY_ID": ak, "AWS_SECRET_ACCESS_KEY": sk}
+
+    def requests_by_host(self, since: int = 0, operation: str | None = None) -> dict[str, list[dict]]:
+        """The stand-in's request log since SEQ, by the host that made each call ("other": not a host's key)."""
+        out: dict[str, list[dict]] = {}
+        for q in self.standin.control.requests(since=since, operation=operation)["requests"]:
+            out.setdefault(self._creds.get(q.get("access_key"), "other"), []).append(q)
+        return out
 
     def streams(self, prefix: str = "") -> list[str]:
         doc = self.standin.control.call("GET", "logs")
