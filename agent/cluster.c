@@ -236,18 +236,22 @@ struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct clu
 		if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) == 0) {
 			log_error("cluster SSH: no client key within %ds; the training starts without cluster SSH",
 				  KEY_TIMEOUT_MS / 1000);
-			cluster_free(c);
-			return NULL;
+			break;
 		}
 		if (!feed(c))
 			break;
 	}
 	if (!c->client_key) {
-		if (c->state == CL_RENDEZVOUS)
+		/* The helper said why (its lines were logged), or it is stuck. */
+		if (c->state == CL_RENDEZVOUS && c->pid > 0 && clock_mono_usec() < deadline)
 			log_error("cluster SSH: the helper process ended without a client key; the training starts "
 				  "without cluster SSH");
-		cluster_free(c);
-		return NULL;
+		finish(c, CL_FAILED, "setup", "keys", 0);
+		if (c->pid > 0) {
+			reaper_unwatch(r, c->pid);
+			kill(c->pid, SIGKILL);
+			c->pid = 0;
+		}
 	}
 	/* Open until the helper ends: it may report after its result. */
 	if (sd_event_add_io(loop, &c->io, c->fd, EPOLLIN, on_io, c) < 0) {

@@ -40,6 +40,7 @@
 #define READ_FAILURES 3 /* calls failing in a row (each already retried) */
 #define RESOLVE_FIRST (250 * MSEC)
 #define RESOLVE_MAX (5 * USEC_PER_SEC)
+#define NAMES_GRACE (2 * 60 * USEC_PER_SEC) /* after the result, for the warning only */
 
 struct helper {
 	const struct cluster_job *j;
@@ -66,6 +67,8 @@ static void sleep_usec(uint64_t usec)
 
 /* ---- this host's client key ----------------------------------------------------- */
 
+#define WITHOUT "; the training starts without cluster SSH"
+
 static int make_key(struct helper *h, char **pub)
 {
 	const struct cluster_job *j = h->j;
@@ -77,20 +80,20 @@ static int make_key(struct helper *h, char **pub)
 
 	/* OpenSSH's ssh finds ~ in passwd too, not in $HOME. */
 	if (!pw || !pw->pw_dir || !*pw->pw_dir) {
-		report(PLOG_ERROR, NULL, NULL, "cluster SSH: user %u has no home directory in passwd", getuid());
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: user %u has no home directory in passwd" WITHOUT, getuid());
 		return -1;
 	}
 	snprintf(h->ssh_dir, sizeof(h->ssh_dir), "%s/.ssh", pw->pw_dir);
 	if (mkdir(h->ssh_dir, 0700) < 0 && errno != EEXIST) {
-		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot create %s: %s", h->ssh_dir, strerror(errno));
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot create %s: %s" WITHOUT, h->ssh_dir, strerror(errno));
 		return -1;
 	}
 	if (stat(h->ssh_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		report(PLOG_ERROR, NULL, NULL, "cluster SSH: %s is not a directory", h->ssh_dir);
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: %s is not a directory" WITHOUT, h->ssh_dir);
 		return -1;
 	}
 	if (sshlib_load(err, sizeof(err)) < 0 || hostkey_make(NULL, &hk, err, sizeof(err)) < 0) {
-		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot make a client key: %s", err);
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot make a client key: %s" WITHOUT, err);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/" CLUSTER_KEY_NAME, h->ssh_dir);
@@ -102,14 +105,14 @@ static int make_key(struct helper *h, char **pub)
 		return -1;
 	}
 	if (hostkey_write(&hk, path, err, sizeof(err)) < 0) {
-		report(PLOG_ERROR, NULL, NULL, "cluster SSH: %s", err);
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: %s" WITHOUT, err);
 		rc = -1;
 	} else {
 		char *line = NULL;
 		rc = asprintf(&line, "%s\n", *pub) < 0 ? -ENOMEM : cluster_write_file(pubpath, line, 0644);
 		free(line);
 		if (rc < 0)
-			report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot write %s: %s", pubpath, strerror(-rc));
+			report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot write %s: %s" WITHOUT, pubpath, strerror(-rc));
 	}
 	hostkey_free(&hk);
 	return rc < 0 ? -1 : 0;
@@ -364,13 +367,15 @@ static void check_names(struct helper *h)
 	char missing[1024];
 	cJSON *f;
 
-	if (resolve_all(h, h->deadline, NULL) == h->j->n_hosts)
+	uint64_t until = clock_mono_usec() + NAMES_GRACE;
+
+	if (resolve_all(h, until < h->deadline ? until : h->deadline, NULL) == h->j->n_hosts)
 		return;
 	f = cJSON_CreateObject();
 	unresolved_list(h, cJSON_AddArrayToObject(f, "unresolved"), missing, sizeof(missing));
 	report(PLOG_WARN, "cluster_unresolved", f,
-	       "cluster SSH: %s did not resolve within PORTHOLE_RENDEZVOUS_TIMEOUT; `ssh` still reaches the hosts "
-	       "through ~/.ssh/config (HostName), tools that resolve the names themselves may not",
+	       "cluster SSH: %s did not resolve; `ssh` still reaches the hosts through ~/.ssh/config (HostName), "
+	       "tools that resolve the names themselves may not",
 	       missing);
 }
 

@@ -249,6 +249,21 @@ def test_network_trust_fallback(hosts, standin):
     assert r.returncode == 0 and r.stdout.strip() == "in", r.stderr
 
 
+def test_no_client_key_training_still_starts(hosts):
+    # ~/.ssh cannot be made: one error naming it, no key in the record, the
+    # training starts at once.
+    (h,) = hosts(["algo-1"], "job-cl-nokey")
+    h.ssh_dir.write_text("not a directory")
+    done = h.sb.marker("trained")
+    rec = h.start(["sh", "-c", f"touch {done}; sleep 60"])
+    assert rec["client_key"] is None
+    wait_for(done.exists, timeout=WAIT, what="the training command")
+    errs = [ln for ln in h.d.error_lines() if "cluster SSH" in ln]
+    assert len(errs) == 1 and "/root/.ssh is not a directory" in errs[0], errs
+    assert "training starts" in errs[0]
+    assert h.sb.status()["cluster"] == {"state": "failed", "hosts": 0, "trust": "keys", "reason": "setup"}
+
+
 def test_outside_sagemaker_is_a_warning(standin):
     sb = Sandbox()
     try:
