@@ -155,7 +155,8 @@ static void child(int fd, const struct cluster_params *prm, uint64_t started)
 	const struct identity *id = prm->id;
 	struct cluster_job j = {
 		.cfg = prm->cfg, .job = id->job, .host = id->host, .hosts = id->hosts, .n_hosts = id->n_hosts,
-		.ip = id->ipv4, .host_key = prm->host_key ? prm->host_key : "", .port = prm->ssh_port, .gpus = id->gpus, .cw_off = prm->cw_off, .started_usec = started,
+		.ip = id->ipv4, .host_key = prm->host_key ? prm->host_key : "", .port = prm->ssh_port,
+		.gpus = id->gpus, .cw_off = prm->cw_off, .started_usec = started,
 	};
 	sigset_t none;
 

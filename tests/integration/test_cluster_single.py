@@ -226,6 +226,19 @@ def test_cloudwatch_unreadable_training_still_starts(hosts, standin):
     assert not (h.ssh_dir / "porthole_known_hosts").exists()
 
 
+def test_throttling_is_not_unreadable(hosts, standin):
+    # Throttled polls (the quota is shared by the whole job) only slow the
+    # rendezvous down; they are no reason to give up on it.
+    (h,) = hosts(["algo-1"], "job-cl-throttle")
+    standin.control.add_fault("throttle", service="logs", operation="FilterLogEvents", count=6)
+    done = h.sb.marker("trained")
+    h.start(["sh", "-c", f"touch {done}; sleep 60"])
+    wait_for(done.exists, timeout=WAIT, what="the training command")
+    assert h.sb.status()["cluster"]["state"] == "ready", h.d.stderr
+    assert not [ln for ln in h.d.error_lines() if "cluster SSH" in ln], h.d.stderr
+    assert not standin.control.faults(), "the throttling was not exercised"
+
+
 def test_network_trust_fallback(hosts, standin):
     # CloudWatch denied, PORTHOLE_CLUSTER_TRUST=network: the job's hosts'
     # addresses (here algo-1 -> 127.0.0.1 in this host's /etc/hosts) may log
