@@ -198,6 +198,7 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 	const struct config *cfg = c->sp->cfg;
 	uint64_t until = clock_mono_usec() + CLUSTER_WAIT_USEC(cfg);
 	const struct authkey *k = NULL;
+	bool pending = nettrust_pending(cfg);
 
 	for (;;) {
 		/* PORTHOLE_CLUSTER_TRUST=network: any key from a host of this
@@ -206,9 +207,12 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 			c->net_key.where = (char *)"cluster network trust (PORTHOLE_CLUSTER_TRUST=network)";
 			return &c->net_key;
 		}
-		if (!nettrust_pending(cfg) || clock_mono_usec() >= until)
+		if (!pending || clock_mono_usec() >= until)
 			return NULL;
 		usleep(CLUSTER_STEP_USEC);
+		/* The marker before the files: what the helper wrote before the
+		 * rendezvous decided is read once more after it has. */
+		pending = nettrust_pending(cfg);
 		authkeys_free(&c->keys);
 		authkeys_load_all(&c->keys, cfg, NULL, NULL);
 		if ((k = authkeys_match(&c->keys, key, c->ctx.peer, time(NULL), why)) || *why)
