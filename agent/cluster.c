@@ -32,7 +32,7 @@ struct cluster {
 	char *client_key;
 	enum cl_state state;
 	char reason[16], trust[16];
-	unsigned hosts;
+	unsigned hosts, expected;
 	void (*done)(void *ud);
 	void *ud;
 };
@@ -68,6 +68,10 @@ static void take_line(struct cluster *c, const char *line)
 		const char *pub = relay_field(o, "pub");
 		if (pub && !c->client_key && cluster_key_valid(pub))
 			c->client_key = strdup(pub);
+	} else if (ev && strcmp(ev, CLUSTER_PROGRESS_EVENT) == 0) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "fields"), "hosts");
+		if (cJSON_IsNumber(n) && c->state == CL_RENDEZVOUS)
+			c->hosts = (unsigned)n->valuedouble;
 	} else if (ev && strcmp(ev, CLUSTER_RESULT_EVENT) == 0) {
 		const char *state = relay_field(o, "state");
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "fields"), "hosts");
@@ -225,6 +229,7 @@ struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct clu
 	close(p[1]);
 	c->fd = p[0];
 	c->reaper = r;
+	c->expected = (unsigned)prm->id->n_hosts;
 	c->done = prm->done;
 	c->ud = prm->ud;
 	reaper_watch(r, c->pid, on_helper_exit, c);
@@ -282,6 +287,7 @@ void cluster_to_json(const struct cluster *c, cJSON *obj)
 	if (!c)
 		return;
 	cJSON_AddNumberToObject(o, "hosts", c->hosts);
+	cJSON_AddNumberToObject(o, "of", c->expected);
 	if (c->state != CL_RENDEZVOUS)
 		cJSON_AddStringToObject(o, "trust", c->trust);
 	if (c->reason[0])

@@ -38,7 +38,8 @@ bool cluster_pending(const struct cluster *c);
 /* "ssh-ed25519 AAAA… porthole-cluster@algo-1" for the ready record, or NULL. */
 const char *cluster_client_key(const struct cluster *c);
 
-/* "cluster": {"state": "off"|"rendezvous"|"ready"|"failed", "hosts": N, ...}. */
+/* "cluster": {"state": "off"|"rendezvous"|"ready"|"failed", "hosts": N (keys
+ * known so far, or set up), "of": the job's hosts, ...}. */
 void cluster_to_json(const struct cluster *c, cJSON *obj);
 
 /* Ends the helper if it still runs. */

@@ -379,6 +379,14 @@ static void check_names(struct helper *h)
 	       missing);
 }
 
+static void progress(size_t have)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(f, "hosts", (double)have);
+	report(PLOG_DEBUG, CLUSTER_PROGRESS_EVENT, f, "cluster SSH: %zu hosts known", have);
+}
+
 /* Poll until every host has published, the deadline, or CloudWatch
  * refusing READ_FAILURES times in a row (err then says why).  Throttling is
  * no refusal: the quota is shared, so it only slows the polls down. */
@@ -406,6 +414,7 @@ poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char
 			if (have > best) {
 				/* Peers that are done may log in before this host is. */
 				write_keys(h, h->peers, have);
+				progress(have);
 				delay = first;
 			}
 			best = have > best ? have : best;

@@ -5,7 +5,7 @@
  * which blocks: that is why this is a process of its own), writes the files
  * that make `ssh algo-2` work, and reports the result.
  *
- * It speaks to PID 1 only through session_report.h lines; two of them are
+ * It speaks to PID 1 only through session_report.h lines; three of them are
  * for PID 1 itself (cluster.c), every other one is logged there. */
 #ifndef PORTHOLE_CLUSTER_HELPER_H
 #define PORTHOLE_CLUSTER_HELPER_H
@@ -17,6 +17,8 @@
 
 /* {"pub": "ssh-ed25519 AAAA… porthole-cluster@algo-1"} */
 #define CLUSTER_KEY_EVENT "cluster_key"
+/* {"hosts": N}: the rendezvous knows N hosts' keys so far (for status). */
+#define CLUSTER_PROGRESS_EVENT "cluster_progress"
 /* {"state": "ready"|"failed", "reason": null|"timeout"|"cloudwatch"|"setup",
  *  "trust": "keys"|"network", "hosts": N}; after it the training may start. */
 #define CLUSTER_RESULT_EVENT "cluster_result"

@@ -199,14 +199,16 @@ def test_rendezvous_timeout_training_still_starts(hosts):
     done = a.sb.marker("trained")
     t0 = time.monotonic()
     a.start(["sh", "-c", f"touch {done}; sleep 60"], PORTHOLE_RENDEZVOUS_TIMEOUT="3s")
-    assert a.sb.status()["cluster"]["state"] == "rendezvous"
     assert a.sb.status()["state"] == "waiting-before-start"
+    # While waiting, status says how far the rendezvous got: itself, 1 of 2.
+    wait_for(lambda: a.sb.status()["cluster"] == {"state": "rendezvous", "hosts": 1, "of": 2}, timeout=2,
+             what="status showing 1 of 2 hosts")
     wait_for(done.exists, timeout=WAIT, what="the training command after the timeout")
     assert time.monotonic() - t0 >= 2.5
     errs = [ln for ln in a.d.error_lines() if "PORTHOLE_RENDEZVOUS_TIMEOUT" in ln]
     assert len(errs) == 1 and "algo-2" in errs[0], a.d.stderr
     st = a.sb.status()
-    assert st["cluster"] == {"state": "failed", "hosts": 1, "trust": "keys", "reason": "timeout"}, st
+    assert st["cluster"] == {"state": "failed", "hosts": 1, "of": 2, "trust": "keys", "reason": "timeout"}, st
     # What is known is written: algo-1's own entry.
     assert (a.ssh_dir / "porthole_known_hosts").read_text().startswith("[algo-1]:")
     assert (a.sb.ml_root / "hostfile").read_text() == f"algo-1 slots={gpus_here() or 1}\n"
@@ -274,7 +276,7 @@ def test_no_client_key_training_still_starts(hosts):
     errs = [ln for ln in h.d.error_lines() if "cluster SSH" in ln]
     assert len(errs) == 1 and "/root/.ssh is not a directory" in errs[0], errs
     assert "training starts" in errs[0]
-    assert h.sb.status()["cluster"] == {"state": "failed", "hosts": 0, "trust": "keys", "reason": "setup"}
+    assert h.sb.status()["cluster"] == {"state": "failed", "hosts": 0, "of": 1, "trust": "keys", "reason": "setup"}
 
 
 def test_outside_sagemaker_is_a_warning(standin):
