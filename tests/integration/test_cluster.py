@@ -56,9 +56,9 @@ def need_cluster(porthole):
 def peer_script(run, hostfile, pdsh=True):
     """algo-1's training command: reach the peers, record the results in OUT, then keep training."""
     out = run.output
-    fan = f'''
+    fan = '''
 mkdir -p "$OUT/fan"
-for h in $(awk '{{print $1}}' "$HF"); do
+for h in $(awk '{print $1}' "$HF"); do
   ( ssh -o BatchMode=yes "$h" hostname > "$OUT/fan/$h.out" 2> "$OUT/fan/$h.err"; echo $? > "$OUT/fan/$h.rc" ) &
 done
 wait
@@ -303,6 +303,16 @@ def test_every_host_reaches_every_other_host(bed, job, porthole_path):
             assert r.returncode == 0 and r.stdout.strip() == dst, f"{src} -> {bed.host(dst).ip}: {r.stderr}"
 
 
+def test_a_host_presenting_another_key_is_refused(bed, job, porthole_path):
+    """Strict checking is real: algo-2 answering for algo-3 (its key is not algo-3's) is refused."""
+    need_cluster(porthole_path)
+    wait_done(job["algo-1"])
+    r = job["algo-1"].exec([SSH, "-o", "BatchMode=yes", "-o", "HostKeyAlias=algo-3", "algo-2", "echo", "SHOULD-NOT-RUN"],
+                           timeout=WAIT)
+    assert r.returncode == 255 and "SHOULD-NOT-RUN" not in r.stdout, (r.returncode, r.stdout, r.stderr)
+    assert "IDENTIFICATION HAS CHANGED" in r.stderr or "host key" in r.stderr.lower(), r.stderr
+
+
 def test_hostfile_and_ssh_files_of_each_host(bed, job, porthole_path):
     need_cluster(porthole_path)
     wait_done(job["algo-1"])
@@ -486,6 +496,19 @@ def test_bed_teardown_leaves_nothing(porthole_path):
     assert not tmp.exists()
     for pid in escaped:
         assert not Path(f"/proc/{pid}").exists() or "State:\tZ" in read(Path(f"/proc/{pid}/status"))
+
+
+def test_two_beds_at_once_do_not_collide(porthole_path):
+    """Parallel runs: other names, another /24, each bed's hosts reach their bridge."""
+    with netbed.NetBed(hosts=1, outsider=False, standin=False) as a, \
+            netbed.NetBed(hosts=1, outsider=False, standin=False) as b:
+        assert a.prefix != b.prefix and not a.subnet.overlaps(b.subnet)
+        assert a.host("algo-1").ns != b.host("algo-1").ns
+        probe = "import socket,sys\ns=socket.socket(); s.settimeout(3)\ntry:\n s.connect((sys.argv[1], 9))\nexcept ConnectionRefusedError:\n print('reached')\nexcept OSError as e:\n print('unreachable', e)\n"
+        own = a.exec(a.host("algo-1"), [sys.executable, "-c", probe, a.bridge_ip])
+        assert own.stdout.strip() == "reached", own
+        own = b.exec(b.host("algo-1"), [sys.executable, "-c", probe, b.bridge_ip])
+        assert own.stdout.strip() == "reached", own
 
 
 def test_bed_cleans_up_when_interrupted_or_killed(tmp_path):
