@@ -294,7 +294,7 @@ void cluster_to_json(const struct cluster *c, cJSON *obj)
 		cJSON_AddStringToObject(o, "reason", c->reason);
 }
 
-void cluster_free(struct cluster *c)
+void cluster_stop(struct cluster *c)
 {
 	if (!c)
 		return;
@@ -302,10 +302,22 @@ void cluster_free(struct cluster *c)
 	if (c->pid > 0) {
 		reaper_unwatch(c->reaper, c->pid);
 		kill(c->pid, SIGKILL);
+		c->pid = 0;
 	}
-	sd_event_source_disable_unref(c->io);
+	c->io = sd_event_source_disable_unref(c->io);
 	if (c->fd >= 0)
 		close(c->fd);
+	c->fd = -1;
+	/* No result is coming: a rendezvous cut short failed. */
+	c->done = NULL;
+	finish(c, CL_FAILED, "stopped", NULL, c->hosts);
+}
+
+void cluster_free(struct cluster *c)
+{
+	if (!c)
+		return;
+	cluster_stop(c);
 	free(c->buf);
 	free(c->client_key);
 	free(c);

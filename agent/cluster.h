@@ -42,7 +42,11 @@ const char *cluster_client_key(const struct cluster *c);
  * known so far, or set up), "of": the job's hosts, ...}. */
 void cluster_to_json(const struct cluster *c, cJSON *obj);
 
-/* Ends the helper if it still runs. */
+/* End the helper if it still runs (porthole is exiting).  What was decided
+ * stays: the last identity record still carries the client key, so a peer
+ * still waiting does not lose this host. */
+void cluster_stop(struct cluster *c);
+
 void cluster_free(struct cluster *c);
 
 #endif

@@ -379,6 +379,40 @@ static void check_names(struct helper *h)
 	       missing);
 }
 
+/* What the record of host still lacks, for the debug log. */
+static const char *lacking(const struct hostset *set, const char *host)
+{
+	const struct host_rec *r = records_find(set, host);
+
+	if (!r)
+		return "no record";
+	if (!r->ip || !r->port)
+		return "no address or SSH port";
+	if (!cluster_key_valid(r->host_key))
+		return "no host key";
+	if (!cluster_key_valid(r->client_key))
+		return "no client key (PORTHOLE_CLUSTER_SSH off there?)";
+	return NULL;
+}
+
+/* Say at debug level what is still missing, when that changes. */
+static void say_waiting(struct helper *h, const struct hostset *set, char *last, size_t len)
+{
+	char now[1024] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < h->j->n_hosts && off < sizeof(now); i++) {
+		struct cluster_peer ignored;
+		if (!known(h, set, i, &ignored))
+			off += (size_t)snprintf(now + off, sizeof(now) - off, "%s%s (%s)", off ? ", " : "",
+						h->j->hosts[i], lacking(set, h->j->hosts[i]));
+	}
+	if (strcmp(now, last) == 0)
+		return;
+	snprintf(last, len, "%s", now);
+	report(PLOG_DEBUG, NULL, NULL, "cluster SSH: waiting for %s", now);
+}
+
 static void progress(size_t have)
 {
 	cJSON *f = cJSON_CreateObject();
@@ -399,6 +433,7 @@ poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char
 	uint64_t delay = first;
 	unsigned failures = 0;
 	size_t best = 0;
+	char waiting[1024] = "";
 
 	for (;;) {
 		if (hosts_reader_fetch(r, set, err, len) < 0) {
@@ -411,6 +446,7 @@ poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char
 			failures = 0;
 			if (have == j->n_hosts)
 				return POLL_DONE;
+			say_waiting(h, set, waiting, sizeof(waiting));
 			if (have > best) {
 				/* Peers that are done may log in before this host is. */
 				write_keys(h, h->peers, have);

@@ -64,8 +64,7 @@ void porthole_exit(struct porthole *p, int code)
 	p->exit_code = code;
 	hold_shutdown(p->hold);
 	/* A rendezvous still going on ends here: no command will use it. */
-	cluster_free(p->cluster);
-	p->cluster = NULL;
+	cluster_stop(p->cluster);
 	/* Deregistering the SSM instance and sending spooled events share
 	 * PORTHOLE_FLUSH_TIMEOUT (10 s): well inside the 120 s SageMaker
 	 * allows between SIGTERM and SIGKILL.  Deregistration goes first,

@@ -81,6 +81,9 @@ class Host:
         }
         self.d = None
 
+    def wait_log(self, text, timeout=WAIT):
+        return wait_for(lambda: text in self.d.stderr, timeout=timeout, what=f"{text!r} in {self.name}'s log")
+
     @property
     def ssh_dir(self):
         return self.root_home / ".ssh"
@@ -212,6 +215,19 @@ def test_rendezvous_timeout_training_still_starts(hosts):
     # What is known is written: algo-1's own entry.
     assert (a.ssh_dir / "porthole_known_hosts").read_text().startswith("[algo-1]:")
     assert (a.sb.ml_root / "hostfile").read_text() == f"algo-1 slots={gpus_here() or 1}\n"
+
+
+def test_exited_host_still_counts_as_published(hosts):
+    # algo-1 gives up first, trains and exits; its last record (state
+    # exiting) still carries its client key, so algo-2, still waiting,
+    # names only the host that never came.
+    a, b, _ = hosts(["algo-1", "algo-2", "algo-3"], "job-cl-exited")
+    a.start(["true"], PORTHOLE_RENDEZVOUS_TIMEOUT="2s", PORTHOLE_HOLD="never")
+    b.start(["sleep", "60"], PORTHOLE_RENDEZVOUS_TIMEOUT="8s")
+    assert a.d.wait() == 0
+    b.wait_log("PORTHOLE_RENDEZVOUS_TIMEOUT")
+    errs = [ln for ln in b.d.error_lines() if "PORTHOLE_RENDEZVOUS_TIMEOUT" in ln]
+    assert len(errs) == 1 and "cluster SSH: algo-3 published no" in errs[0], b.d.stderr
 
 
 def test_cloudwatch_unreadable_training_still_starts(hosts, standin):
