@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -153,6 +154,9 @@ def test_record_files_and_status_one_host(hosts):
 
     st = h.sb.status()
     assert st["cluster"]["state"] == "ready" and st["cluster"]["hosts"] == 1, st
+    # The key was made in the helper: PID 1 never maps libssh.
+    maps = Path(f"/proc/{h.d.proc.pid}/maps").read_text()
+    assert "/libssh.so" not in maps
     assert any("all 1 hosts published their keys" in ln for ln in h.d.stderr.splitlines())
 
 
