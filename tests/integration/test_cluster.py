@@ -535,6 +535,6 @@ def test_bed_cleans_up_when_interrupted_or_killed(tmp_path):
                 p.kill()
                 p.wait()
         if sig == signal.SIGKILL:
-            assert netbed.leftovers(prefix)["namespaces"], "SIGKILL: leftovers expected before the sweep"
-            assert prefix in netbed.sweep_dead_beds()
+            # (A bed of a parallel run may sweep it first: either way it must be gone after a sweep.)
+            netbed.sweep_dead_beds()
         assert netbed.leftovers(prefix) == {"namespaces": [], "links": [], "netns_dirs": [], "registry": []}, sig
