@@ -1,16 +1,4 @@
-/* cluster_helper.c — see cluster_helper.h.
- *
- * Polling: CloudWatch has no push API, and FilterLogEvents' quota (5 calls
- * a second per account and region by default) is shared by all the job's
- * hosts.  So each host polls no faster than its share, POLL_PER_HOST times
- * the number of hosts (jitter averages 3/4 of a delay, so all hosts together
- * make about 4.4 a second, leaving room for bursts and other readers), and
- * no faster than POLL_FIRST for small jobs.  Each host needs one call after
- * the last record is in, so n hosts need n/5 s at best: 3 s for 16.
- * Without news the delay grows by half up to POLL_MAX (or the share, if
- * longer); any progress brings it back, since the other hosts are likely
- * close behind.  Throttled calls are retried by the AWS client (retry.c),
- * and a poll that stays throttled only lengthens the delay. */
+/* cluster_helper.c — see cluster_helper.h.  How often it polls: pace.h. */
 #include "cluster_helper.h"
 
 #include <errno.h>
@@ -30,13 +18,11 @@
 #include "cluster_files.h"
 #include "hostkey.h"
 #include "hosts_read.h"
+#include "pace.h"
 #include "session_report.h"
 #include "sshd_lib.h"
 
 #define MSEC (UINT64_C(1000))
-#define POLL_FIRST (300 * MSEC)
-#define POLL_MAX (2 * USEC_PER_SEC)
-#define POLL_PER_HOST (300 * MSEC)
 #define READ_FAILURES 3 /* calls failing in a row (each already retried) */
 #define RESOLVE_FIRST (250 * MSEC)
 #define RESOLVE_MAX (5 * USEC_PER_SEC)
@@ -53,8 +39,7 @@ struct helper {
 
 static uint64_t jitter(uint64_t usec)
 {
-	/* Between half and all of it ("equal jitter"). */
-	return usec / 2 + (uint64_t)random() % (usec / 2 + 1);
+	return pace_jitter(usec, (uint32_t)random() ^ ((uint32_t)random() << 16));
 }
 
 static void sleep_usec(uint64_t usec)
@@ -428,19 +413,22 @@ static enum poll_end { POLL_DONE, POLL_DEADLINE, POLL_UNREADABLE }
 poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char *err, size_t len)
 {
 	const struct cluster_job *j = h->j;
-	uint64_t share = POLL_PER_HOST * j->n_hosts;
-	uint64_t first = share > POLL_FIRST ? share : POLL_FIRST, cap = share > POLL_MAX ? share : POLL_MAX;
-	uint64_t delay = first;
 	unsigned failures = 0;
-	size_t best = 0;
 	char waiting[1024] = "";
+	size_t best = 0;
+	struct pace pace;
 
+	pace_init(&pace, j->n_hosts);
 	for (;;) {
+		uint64_t delay;
 		if (hosts_reader_fetch(r, set, err, len) < 0) {
-			if (hosts_reader_throttled(r))
-				delay = cap;
-			else if (++failures >= READ_FAILURES)
+			if (hosts_reader_throttled(r)) {
+				delay = pace_throttled(&pace);
+			} else if (++failures >= READ_FAILURES) {
 				return POLL_UNREADABLE;
+			} else {
+				delay = pace_after(&pace, best);
+			}
 		} else {
 			size_t have = take_peers(h, set);
 			failures = 0;
@@ -451,15 +439,15 @@ poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char
 				/* Peers that are done may log in before this host is. */
 				write_keys(h, h->peers, have);
 				progress(have);
-				delay = first;
+				best = have;
 			}
-			best = have > best ? have : best;
+			delay = pace_after(&pace, have);
 		}
 		uint64_t now = clock_mono_usec();
 		if (now >= h->deadline)
 			return POLL_DEADLINE;
-		sleep_usec(jitter(delay) < h->deadline - now ? jitter(delay) : h->deadline - now);
-		delay = delay * 3 / 2 > cap ? cap : delay * 3 / 2;
+		delay = jitter(delay);
+		sleep_usec(delay < h->deadline - now ? delay : h->deadline - now);
 	}
 }
 

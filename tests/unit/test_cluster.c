@@ -1,12 +1,13 @@
 /* test_cluster.c — cluster SSH's pure parts: the files it writes (authorized
  * keys, known_hosts, the managed ~/.ssh/config block, the hostfile), what a
  * published key may look like, network trust's address matching, GPU
- * counting, and the records' client_key and gpus members. */
+ * counting, the records' client_key and gpus members, and the poll pace. */
 #include "testutil.h"
 
 #include "cluster_files.h"
 #include "gpus.h"
 #include "nettrust.h"
+#include "pace.h"
 #include "records.h"
 
 #define HK1 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH1111111111111111111111111111111111111111"
@@ -289,6 +290,64 @@ static void test_records_cluster_members(void **state)
 	records_free(&set);
 }
 
+static void test_pace_small_job(void **state)
+{
+	struct pace p;
+	(void)state;
+
+	/* 3 hosts: their share (0.9 s) is above the 300 ms floor. */
+	pace_init(&p, 3);
+	assert_int_equal(pace_after(&p, 1), 900000);
+	assert_int_equal(pace_after(&p, 1), 1350000);
+	assert_int_equal(pace_after(&p, 1), 2000000); /* 2.025 s, capped */
+	assert_int_equal(pace_after(&p, 1), 2000000);
+	/* News: fast again. */
+	assert_int_equal(pace_after(&p, 2), 900000);
+	assert_int_equal(pace_after(&p, 2), 1350000);
+	/* Throttled: the longest, and growing from there stays there. */
+	assert_int_equal(pace_throttled(&p), 2000000);
+	assert_int_equal(pace_after(&p, 2), 2000000);
+	/* A single host: the floor. */
+	pace_init(&p, 1);
+	assert_int_equal(pace_after(&p, 0), 300000);
+	assert_int_equal(pace_after(&p, 0), 450000);
+}
+
+static void test_pace_share_of_quota(void **state)
+{
+	(void)state;
+
+	/* However big the job, all hosts together average under 5 calls a
+	 * second: each waits 3/4 of its delay on average, and its delay is
+	 * never below its share. */
+	for (size_t n = 1; n <= 256; n++) {
+		struct pace p;
+		uint64_t shortest = UINT64_MAX;
+		pace_init(&p, n);
+		for (size_t known = 1; known <= n; known++) {
+			uint64_t d = pace_after(&p, known); /* news every time: always the shortest */
+			shortest = d < shortest ? d : shortest;
+		}
+		double per_second = (double)n / (0.75 * (double)shortest / 1e6);
+		TU_CHECK(per_second <= 4.5, "%zu hosts: %.2f calls a second", n, per_second);
+		/* 16 hosts: 4.8 s apiece, never more often. */
+		if (n == 16)
+			TU_CHECK(shortest == 4800000, "16 hosts: shortest delay %llu", (unsigned long long)shortest);
+	}
+	TU_END();
+}
+
+static void test_pace_jitter(void **state)
+{
+	(void)state;
+
+	assert_int_equal(pace_jitter(1000000, 0), 500000);
+	assert_int_equal(pace_jitter(1000000, UINT32_MAX), 999999);
+	assert_int_equal(pace_jitter(1000000, UINT32_C(1) << 31), 750000);
+	assert_int_equal(pace_jitter(0, 12345), 0);
+	assert_int_equal(pace_jitter(1, UINT32_MAX), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,7 +357,8 @@ int main(void)
 		cmocka_unit_test(test_hostfile),        cmocka_unit_test(test_write_file),
 		cmocka_unit_test(test_runtime_path),    cmocka_unit_test(test_nettrust),
 		cmocka_unit_test(test_nettrust_check),  cmocka_unit_test(test_gpus),
-		cmocka_unit_test(test_records_cluster_members),
+		cmocka_unit_test(test_records_cluster_members), cmocka_unit_test(test_pace_small_job),
+		cmocka_unit_test(test_pace_share_of_quota), cmocka_unit_test(test_pace_jitter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
