@@ -588,6 +588,11 @@ class NetBed:
         raise KeyError(name)
 
     @property
+    def runs(self) -> list[HostRun]:
+        """Every HostRun of every job so far, in order."""
+        return list(self._runs)
+
+    @property
     def host_names(self) -> list[str]:
         return [n.name for n in self.nodes]
 

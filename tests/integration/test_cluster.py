@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import netbed  # noqa: E402
 from porthole_harness import SLOW, known_settings, wait_for  # noqa: E402
-from sshutil import KEYGEN, SSH, make_key, pub  # noqa: E402
+from sshutil import KEYGEN, SANITIZER_MARKS, SSH, make_key, pub  # noqa: E402
 
 WAIT = 240 if SLOW else 120
 HOSTS = ["algo-1", "algo-2", "algo-3"]
@@ -147,6 +147,17 @@ def ed_key(text):
 def bed(porthole_path):
     with netbed.NetBed(hosts=3, outsider=True, porthole=porthole_path) as b:
         yield b
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_reports(request):
+    """After each test on the bed: no sanitizer report from any porthole it ran (SAN=1 builds)."""
+    yield
+    if "bed" not in request.fixturenames:
+        return
+    for run in request.getfixturevalue("bed").runs:
+        err = run.stderr
+        assert not any(m in err for m in SANITIZER_MARKS), f"sanitizer report on {run.name} ({run.job}):\n{err}"
 
 
 @pytest.fixture(scope="module")
