@@ -194,8 +194,8 @@ def run(porthole, sizes=None, runs=None, log=lambda s: print(s, flush=True)):
     if runs is None:
         runs = int(os.environ.get("BENCH_CLUSTER_RUNS", "2"))
     why = netbed.available()
-    if why:
-        raise RuntimeError(f"no network namespaces here: {why}")
+    if why:  # not a failure of the benchmark: this machine cannot host the bed
+        return [(f"skipped: no network namespaces here ({why})", "-")]
     return rows(measure(porthole, sizes, runs, log))
 
 
