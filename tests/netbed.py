@@ -35,7 +35,9 @@ even after a failure or Ctrl-C (SIGTERM and SIGHUP are turned into
 SystemExit while a bed is open).  Names carry a random per-bed prefix, so
 beds of parallel runs do not collide; a bed records itself under
 /run/porthole-netbed/, and a later bed removes the leftovers of one whose
-owner process died without cleaning up (SIGKILL).
+owner process died without cleaning up (SIGKILL): the processes inside its
+namespaces (never recorded pids, which may have been reused), its namespaces,
+links, /etc/netns dirs and temporary tree.
 
 Needs root, iproute2 (`ip`), util-linux (`unshare`, `mount`, `hostname`).
 """
@@ -122,14 +124,6 @@ def _ns_pids(ns: str) -> list[int]:
     return [int(x) for x in r.stdout.split() if x.isdigit() and int(x) != os.getpid()]
 
 
-def _pgrp_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except OSError:
-        return False
-
-
 def _used_networks() -> list[ipaddress.IPv4Network]:
     nets = []
     for r in _ip_json("-4", "route", "show", "table", "all"):
@@ -205,11 +199,7 @@ def sweep_dead_beds() -> list[str]:
             continue
         if _proc_start_time(doc.get("owner_pid", 0)) == doc.get("owner_start"):
             continue  # its owner still runs: not ours to touch
-        for pgid in doc.get("pgids", []):
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except OSError:
-                pass
+        # Only what is inside its namespaces: recorded pids may have been reused since.
         _remove_resources(doc["prefix"], doc.get("namespaces", []), doc.get("links", []), doc.get("netns_dirs", []))
         if doc.get("tmp"):
             shutil.rmtree(doc["tmp"], ignore_errors=True)
@@ -377,8 +367,8 @@ class HostRun:
 
     def stop(self, sig=signal.SIGKILL, timeout: float = 30.0) -> None:
         """End this run's process group (porthole, its command, its sessions)."""
-        if self.proc is None:
-            return
+        if self.proc is None or self.proc.poll() is not None:
+            return  # (what it left behind in the namespace: NetBed.stop_runs)
         try:
             os.killpg(self.proc.pid, sig)
         except OSError:
@@ -493,7 +483,7 @@ class NetBed:
         REGISTRY.mkdir(parents=True, exist_ok=True)
         doc = {"prefix": self.prefix, "owner_pid": os.getpid(), "owner_start": _proc_start_time(os.getpid()),
                "namespaces": self._namespaces, "links": self._links, "netns_dirs": self._netns_dirs,
-               "tmp": str(self.tmp) if self.tmp else None, "pgids": [p.pid for p in self._procs]}
+               "tmp": str(self.tmp) if self.tmp else None}
         tmp = self._registry.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))
         os.replace(tmp, self._registry)
@@ -693,7 +683,6 @@ mount --move "$d" /dev || exit 97
             if err is not stderr:
                 err.close()
         self._procs.append(p)
-        self._record()
         return p
 
     def exec(self, node: Node, cmd: list[str], home: Path | None = None, env: dict | None = None,
@@ -766,12 +755,14 @@ mount --move "$d" /dev || exit 97
             return
         self._closed = True
         try:
-            # 1. every process group started, 2. whatever remains in the namespaces
+            # 1. every process group started (while its leader is unreaped, so the id is still ours),
+            # 2. whatever remains in the namespaces
             for p in self._procs:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                if p.poll() is None:
+                    try:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
             for ns in self._namespaces:
                 self._kill_ns(ns)
             for p in self._procs:
@@ -801,7 +792,7 @@ mount --move "$d" /dev || exit 97
         left = leftovers(self.prefix)
         if self.tmp and self.tmp.exists():
             left["tmp"] = [str(self.tmp)]
-        live = [p.pid for p in self._procs if _pgrp_alive(p.pid)]
+        live = [p.pid for p in self._procs if p.poll() is None]
         if live:
             left["process_groups"] = live
         return {k: v for k, v in left.items() if v}
