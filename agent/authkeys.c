@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "authkeys_match.h"
+#include "cluster_files.h"
 #include "s3keys.h"
 
 #define MAX_FILE (1 << 20)
@@ -414,8 +415,8 @@ static const char *inline_name(const struct config *cfg)
 
 void authkeys_load_all(struct authkeys *ak, const struct config *cfg, authkeys_error_fn err, void *ud)
 {
-	char user_file[4096], s3file[4096];
-	const char *files[4];
+	char user_file[4096], s3file[4096], cluster_file[4096];
+	const char *files[5];
 	size_t nf = 0;
 
 	if (cfg->authorized_keys)
@@ -425,6 +426,11 @@ void authkeys_load_all(struct authkeys *ak, const struct config *cfg, authkeys_e
 	/* Fetched by PID 1; missing until the fetch has succeeded. */
 	if (s3keys_cache_path(cfg, s3file, sizeof(s3file)))
 		files[nf++] = s3file;
+	/* The job's hosts' client keys, written once the rendezvous is done. */
+	if (cfg->cluster_ssh) {
+		cluster_runtime_path(cfg, CLUSTER_KEYS_FILE, cluster_file, sizeof(cluster_file));
+		files[nf++] = cluster_file;
+	}
 	files[nf++] = AUTHKEYS_SYSTEM_FILE;
 	authkeys_user_file(user_file, sizeof(user_file));
 	files[nf++] = user_file;

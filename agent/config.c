@@ -31,6 +31,7 @@ static const char *const level_choices[] = { "debug", "info", "warning", "error"
 static const char *const ssh_choices[] = { "embedded", "openssh", "off", NULL };
 static const char *const cw_choices[] = { "auto", "on", "off", NULL };
 static const char *const ssm_choices[] = { "off", "auto", "register", NULL };
+static const char *const trust_choices[] = { "keys", "network", NULL };
 
 static const struct setting {
 	const char *name; /* PORTHOLE_<name>, porthole_<name>, --<name> */
@@ -117,6 +118,17 @@ static const struct setting {
 			   "IAM role for CreateActivation when no activation is given" },
 	[SET_SSM_LOG_DIR] = { "SSM_LOG_DIR", K_PATH, "/var/log/amazon/ssm", offsetof(struct config, ssm_log_dir),
 			      NULL, L_NO_HYPER, "where amazon-ssm-agent writes errors.log (its seelog.xml)" },
+	[SET_CLUSTER_SSH] = { "CLUSTER_SSH", K_BOOL, "0", offsetof(struct config, cluster_ssh), NULL, L_ALL,
+			      "SSH between the job's hosts with per-host keys (ssh algo-2 just works)" },
+	[SET_RENDEZVOUS_TIMEOUT] = { "RENDEZVOUS_TIMEOUT", K_DURATION, "10m",
+				     offsetof(struct config, rendezvous_timeout), NULL, L_ALL,
+				     "how long to wait for every host to publish before the training starts" },
+	[SET_HOSTFILE] = { "HOSTFILE", K_OPTPATH, "", offsetof(struct config, hostfile), NULL, L_ALL,
+			   "where the MPI/DeepSpeed hostfile goes (default <ML_ROOT>/hostfile)" },
+	[SET_CLUSTER_TRUST] = { "CLUSTER_TRUST", K_ENUM, "keys", offsetof(struct config, cluster_trust),
+				trust_choices, L_ALL,
+				"cluster logins: keys (published keys), network (any key from the job's hosts "
+				"when CloudWatch cannot be read)" },
 };
 
 static const char *const layer_names[LAYER__COUNT] = {

@@ -25,6 +25,10 @@ enum ssh_mode { SSH_EMBEDDED, SSH_OPENSSH, SSH_OFF };
  * activation or role is configured. */
 enum ssm_mode { SSM_OFF, SSM_AUTO, SSM_REGISTER };
 
+/* How cluster logins are trusted: the peers' published client keys, or
+ * (explicit opt-in, when CloudWatch cannot be read) their addresses. */
+enum cluster_trust { TRUST_KEYS, TRUST_NETWORK };
+
 /* OpenSSH's MaxStartups "start:rate:full": from `start` unauthenticated
  * connections on, refuse new ones with probability rising from rate% to
  * 100% at `full`. */
@@ -71,6 +75,10 @@ enum setting_id {
 	SET_SSM_ACTIVATION_ID,
 	SET_SSM_ROLE,
 	SET_SSM_LOG_DIR,
+	SET_CLUSTER_SSH,
+	SET_RENDEZVOUS_TIMEOUT,
+	SET_HOSTFILE,
+	SET_CLUSTER_TRUST,
 	SET__COUNT
 };
 
@@ -120,6 +128,12 @@ struct config {
 	char *ssm_activation_id;
 	char *ssm_role;             /* for CreateActivation; NULL when unset */
 	char *ssm_log_dir;
+
+	/* SSH between the hosts of a job (docs/cluster.md). */
+	bool cluster_ssh;
+	uint64_t rendezvous_timeout; /* seconds */
+	char *hostfile;             /* NULL: <ML_ROOT>/hostfile */
+	enum cluster_trust cluster_trust;
 
 	char *conf_path;
 	enum config_layer layer[SET__COUNT]; /* where each effective value came from */

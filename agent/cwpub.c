@@ -139,7 +139,7 @@ static void add_event(struct cwpub *pub, const char *level, const char *event, c
 /* State and addresses: what makes an identity record worth re-sending. */
 static char *identity_key(const cJSON *rec)
 {
-	static const char *const keys[] = { "state", "ip", "ipv6", "port", "ssm", NULL };
+	static const char *const keys[] = { "state", "ip", "ipv6", "port", "ssm", "cluster", NULL };
 	cJSON *k = cJSON_CreateObject();
 	char *s;
 
@@ -194,7 +194,7 @@ static void on_log(void *ud, enum plog_level lvl, const char *event, const cJSON
 	    (strcmp(event, "command_exit") == 0 || strcmp(event, "hold_begin") == 0 ||
 	     strcmp(event, "hold_end") == 0 || strcmp(event, "address_change") == 0 ||
 	     strncmp(event, "ssh_", 4) == 0 || strncmp(event, "ssm_", 4) == 0 ||
-	     strncmp(event, "session", 7) == 0))
+	     strncmp(event, "session", 7) == 0 || strncmp(event, "cluster_", 8) == 0))
 		sd_event_source_set_enabled(pub->ident, SD_EVENT_ONESHOT);
 }
 

@@ -12,6 +12,7 @@
 
 #include "awsregion.h"
 #include "cwlogs.h"
+#include "retry.h"
 
 #define GROUP_DEFAULT "/aws/sagemaker/TrainingJobs"
 /* FilterLogEvents may answer with empty pages while it searches a long
@@ -22,6 +23,7 @@ struct hosts_reader {
 	sd_event *loop;
 	struct aws *aws;
 	char *group, *job, *region, *endpoint;
+	bool throttled;   /* the last failed call's error was throttling */
 };
 
 struct pending {
@@ -128,6 +130,8 @@ static int call(struct hosts_reader *r, const char *op, const char *body, struct
 	}
 	if (p->res.outcome == AWS_OK && p->body)
 		return 0;
+	r->throttled = p->res.outcome == AWS_ERROR &&
+		       retry_classify(false, p->res.status, p->res.code) == RETRY_THROTTLE;
 	hosts_explain(&p->res, op, r->group, r->region, err, len);
 	return -1;
 }
@@ -195,6 +199,11 @@ int hosts_reader_fetch(struct hosts_reader *r, struct hostset *set, char *err, s
 	free(token);
 	snprintf(err, len, "FilterLogEvents still had more after %d pages; giving up on job %s", MAX_PAGES, r->job);
 	return -1;
+}
+
+bool hosts_reader_throttled(const struct hosts_reader *r)
+{
+	return r->throttled;
 }
 
 int hosts_reader_job_exists(struct hosts_reader *r, char *err, size_t len)

@@ -5,6 +5,7 @@
 #ifndef PORTHOLE_HOSTS_READ_H
 #define PORTHOLE_HOSTS_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "aws.h"
@@ -19,6 +20,10 @@ void hosts_reader_free(struct hosts_reader *r);
 /* Every record of the job, all pages: 0 with *set filled (possibly empty),
  * or -1 with a message for people in err. */
 int hosts_reader_fetch(struct hosts_reader *r, struct hostset *set, char *err, size_t len);
+
+/* Whether the last failed call was throttled (worth asking again later,
+ * unlike a refusal). */
+bool hosts_reader_throttled(const struct hosts_reader *r);
 
 /* Whether the job has any log stream at all: 1, 0, or -1 when that cannot
  * be told (the error is then in err). */

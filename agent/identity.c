@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hyperpod.h"
+#include "gpus.h"
 #include "log.h"
 
 static char *dup_or_null(const char *s)
@@ -335,6 +336,7 @@ void identity_load(struct identity *id, const struct config *cfg)
 	hyperpod_free(&hp);
 
 	find_address(id);
+	id->gpus = gpus_count("/dev");
 }
 
 bool identity_refresh_address(struct identity *id)
@@ -392,4 +394,5 @@ void identity_to_json(const struct identity *id, cJSON *obj)
 	cJSON_AddBoolToObject(obj, "sagemaker", id->sagemaker);
 	cJSON_AddStringToObject(obj, "platform", id->platform ? id->platform : "none");
 	add_string_or_null(obj, "cluster_arn", id->cluster_arn);
+	cJSON_AddNumberToObject(obj, "gpus", id->gpus);
 }

@@ -33,6 +33,7 @@ struct identity {
 	char *cluster_arn;     /* HyperPod: ClusterConfig.ClusterArn, else NULL */
 	char *log_group;       /* the platform's CloudWatch log group, NULL: cwpub's default */
 	char *log_stream;      /* the platform's log stream, NULL: cwpub's default */
+	unsigned gpus;         /* NVIDIA GPUs (gpus.h) */
 };
 
 void identity_load(struct identity *id, const struct config *cfg);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "authkeys.h"
+#include "cluster_files.h"
 #include "clock.h"
 #include "log.h"
 #include "session_report.h"
@@ -224,11 +225,14 @@ static int write_files(const struct config *cfg, const struct hostkey *hk, void 
 	/* porthole wrote or chose these files; the checks StrictModes makes
 	 * would refuse keys under world-writable parents such as /tmp. */
 	fprintf(f, "StrictModes no\n");
-	char s3file[4096];
+	char s3file[4096], cluster_file[4096] = "";
 	s3keys_cache_path(cfg, s3file, sizeof(s3file));
-	fprintf(f, "AuthorizedKeysFile %s%s%s%s%s %s %s\n", keys, cfg->authorized_keys_file ? " " : "",
+	/* Cluster SSH's keys; network trust has no sshd equivalent (docs/cluster.md). */
+	if (cfg->cluster_ssh)
+		cluster_runtime_path(cfg, CLUSTER_KEYS_FILE, cluster_file, sizeof(cluster_file));
+	fprintf(f, "AuthorizedKeysFile %s%s%s%s%s%s%s %s %s\n", keys, cfg->authorized_keys_file ? " " : "",
 		cfg->authorized_keys_file ? cfg->authorized_keys_file : "", s3file[0] ? " " : "", s3file,
-		AUTHKEYS_SYSTEM_FILE, user_file);
+		cluster_file[0] ? " " : "", cluster_file, AUTHKEYS_SYSTEM_FILE, user_file);
 	fprintf(f, "LoginGraceTime %llu\nMaxAuthTries %u\nMaxStartups %u:%u:%u\n",
 		(unsigned long long)cfg->login_grace, cfg->max_auth_tries ? cfg->max_auth_tries : 1,
 		cfg->max_startups.start, cfg->max_startups.rate, cfg->max_startups.full);

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "addrwatch.h"
+#include "cluster.h"
 #include "config.h"
 #include "control.h"
 #include "hold.h"
@@ -42,6 +43,7 @@ struct porthole {
 	struct cwpub *cwpub;    /* the CloudWatch publisher, or NULL */
 	struct ssm *ssm;        /* the Session Manager endpoint, or NULL */
 	struct sdnotify *sdnotify; /* systemd notifications, or NULL */
+	struct cluster *cluster; /* PORTHOLE_CLUSTER_SSH's rendezvous and files, or NULL */
 
 	char **argv;            /* the training command; NULL when serving */
 	enum phase phase;

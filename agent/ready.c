@@ -38,6 +38,13 @@ cJSON *ready_json(const struct porthole *p)
 		cJSON_AddNullToObject(o, "host_key");
 		cJSON_AddNullToObject(o, "fingerprint");
 	}
+	/* Cluster SSH's client key: the job's other hosts authorize it. */
+	if (cluster_client_key(p->cluster))
+		cJSON_AddStringToObject(o, "client_key", cluster_client_key(p->cluster));
+	else
+		cJSON_AddNullToObject(o, "client_key");
+	/* Peers wait until every host says it accepts their keys. */
+	cluster_to_json(p->cluster, o);
 	cJSON_AddStringToObject(o, "state", phase_name(p->phase));
 	cJSON_AddStringToObject(o, "hold", hold_policy_name(p->cfg.hold));
 	cJSON_AddNumberToObject(o, "window_s", (double)p->cfg.window);
@@ -78,7 +85,10 @@ void ready_announce(const struct porthole *p)
 	       "`porthole status` shows the state\n",
 	       PORTHOLE_VERSION, id->job, id->host, id->n_hosts, id->n_hosts == 1 ? "" : "s",
 	       id->ipv4[0] ? id->ipv4 : "unknown", ssh, hold_policy_name(p->cfg.hold), win,
-	       p->phase == PHASE_BEFORE ? "; waiting for `porthole continue` before starting the command" : "");
+	       p->before ? "; waiting for `porthole continue` before starting the command"
+	       : cluster_pending(p->cluster) ? "; waiting for the job's hosts (PORTHOLE_CLUSTER_SSH) before starting "
+					       "the command"
+					     : "");
 	if (line)
 		printf("%s\n", line);
 	fflush(stdout);

@@ -52,6 +52,7 @@ static void rec_clear(struct host_rec *h)
 	free(h->ts);
 	free(h->ip);
 	free(h->host_key);
+	free(h->client_key);
 	free(h->fingerprint);
 	free(h->instance_type);
 	free(h->ssm_target);
@@ -115,7 +116,7 @@ static char *address_or_null(const char *s)
 
 static void take_record(struct host_rec *h, const cJSON *r, const char *stream, int64_t ts)
 {
-	const cJSON *port = cJSON_GetObjectItem(r, "port");
+	const cJSON *port = cJSON_GetObjectItem(r, "port"), *gpus = cJSON_GetObjectItem(r, "gpus");
 	int64_t hold_end = h->hold_end_ms;
 	bool released = h->released;
 	char *host = h->host;
@@ -130,6 +131,7 @@ static void take_record(struct host_rec *h, const cJSON *r, const char *stream, 
 	h->ts = dup_or_null(str(r, "ts"));
 	h->ip = address_or_null(str(r, "ip"));
 	h->host_key = dup_or_null(str(r, "host_key"));
+	h->client_key = dup_or_null(str(r, "client_key"));
 	h->fingerprint = dup_or_null(str(r, "fingerprint"));
 	h->instance_type = dup_or_null(str(r, "instance_type"));
 	/* "ssm": {mode, state, target, ...}, null when Session Manager is off. */
@@ -138,6 +140,8 @@ static void take_record(struct host_rec *h, const cJSON *r, const char *stream, 
 	h->deadline = dup_or_null(str(r, "deadline"));
 	if (cJSON_IsNumber(port) && port->valuedouble > 0 && port->valuedouble < 65536)
 		h->port = (unsigned)port->valuedouble;
+	if (cJSON_IsNumber(gpus) && gpus->valuedouble > 0 && gpus->valuedouble < 4096)
+		h->gpus = (unsigned)gpus->valuedouble;
 }
 
 /* One log event: an identity or ready event from the publisher's stream,

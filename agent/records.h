@@ -15,7 +15,9 @@ struct host_rec {
 	char *stream;        /* the log stream it came from */
 	char *ts;            /* the record's own time */
 	char *ip, *host_key, *fingerprint, *instance_type, *ssm_target, *state, *deadline;
+	char *client_key;    /* cluster SSH's client key (PORTHOLE_CLUSTER_SSH) */
 	unsigned port;       /* 0: no SSH endpoint */
+	unsigned gpus;       /* NVIDIA GPUs; 0 when the record says none */
 	int64_t ts_ms;       /* the event's timestamp, to pick the latest */
 	int64_t hold_end_ms; /* the latest hold_end event, 0 if none */
 	bool released;       /* that hold_end was a `porthole release` */

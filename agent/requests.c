@@ -71,6 +71,7 @@ cJSON *porthole_status_json(const struct porthole *p)
 	cJSON_AddNumberToObject(r, "max_hold_s", (double)p->cfg.max_hold);
 	cJSON_AddNumberToObject(r, "uptime_s", (double)((clock_mono_usec() - p->started_usec) / USEC_PER_SEC));
 	hold_status(p->hold, r);
+	cluster_to_json(p->cluster, r);
 	return r;
 }
 

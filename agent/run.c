@@ -63,6 +63,8 @@ void porthole_exit(struct porthole *p, int code)
 	p->phase = PHASE_EXITING;
 	p->exit_code = code;
 	hold_shutdown(p->hold);
+	/* A rendezvous still going on ends here: no command will use it. */
+	cluster_stop(p->cluster);
 	/* Deregistering the SSM instance and sending spooled events share
 	 * PORTHOLE_FLUSH_TIMEOUT (10 s): well inside the 120 s SageMaker
 	 * allows between SIGTERM and SIGKILL.  Deregistration goes first,
@@ -167,6 +169,14 @@ static void start_command(struct porthole *p)
 		log_debug("training command started as pid %d", (int)pid);
 }
 
+/* The command waits for both the before-start hold and cluster SSH's
+ * rendezvous, whichever ends last. */
+static void maybe_start(struct porthole *p)
+{
+	if (p->phase == PHASE_BEFORE && !p->before && !cluster_pending(p->cluster))
+		start_command(p);
+}
+
 static void on_before_done(void *ud, struct hold_wait *w, enum wait_end why)
 {
 	struct porthole *p = ud;
@@ -174,7 +184,25 @@ static void on_before_done(void *ud, struct hold_wait *w, enum wait_end why)
 
 	p->before = NULL;
 	if (why != END_SHUTDOWN)
-		start_command(p);
+		maybe_start(p);
+}
+
+static void on_cluster_done(void *ud)
+{
+	maybe_start(ud);
+}
+
+/* Why the cluster helper cannot read the job's records, or NULL. */
+static const char *cloudwatch_off(const struct porthole *p)
+{
+	if (p->cwpub)
+		return NULL;
+	if (p->cfg.cloudwatch == CW_OFF)
+		return "PORTHOLE_CLOUDWATCH=off: no host publishes its keys";
+	if (p->cfg.cloudwatch == CW_AUTO && !(getenv("TRAINING_JOB_ARN") && *getenv("TRAINING_JOB_ARN")))
+		return "PORTHOLE_CLOUDWATCH=auto and no TRAINING_JOB_ARN: porthole does not publish outside a "
+		       "training job";
+	return "the CloudWatch publisher did not start (see above)";
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
@@ -323,12 +351,20 @@ int porthole_run(struct config *cfg, char **argv)
 			    sockact_ssh_fd());
 	/* Registration goes on in the background; the training never waits. */
 	p.ssm = ssm_start(&p);
+	/* Before the ready record, which carries the client key. */
+	p.cluster = cluster_start(p.loop, p.reaper,
+				  &(struct cluster_params){ .cfg = &p.cfg, .id = &p.id, .ssh_port = sshd_port(p.sshd),
+							    .host_key = sshd_hostkey(p.sshd) ? sshd_hostkey(p.sshd)->pub : NULL,
+							    .cw_off = cloudwatch_off(&p), .done = on_cluster_done,
+							    .ud = &p });
 
 	if (!argv) {
 		p.phase = PHASE_SERVING;
-	} else if (p.cfg.hold_before) {
+	} else if (p.cfg.hold_before || cluster_pending(p.cluster)) {
 		p.phase = PHASE_BEFORE;
-		p.before = hold_wait_begin(p.hold, WAIT_BEFORE, NULL, p.cfg.window * USEC_PER_SEC, on_before_done, &p);
+		if (p.cfg.hold_before)
+			p.before = hold_wait_begin(p.hold, WAIT_BEFORE, NULL, p.cfg.window * USEC_PER_SEC,
+						   on_before_done, &p);
 	} else {
 		p.phase = PHASE_TRAINING;
 	}
@@ -336,8 +372,10 @@ int porthole_run(struct config *cfg, char **argv)
 	/* READY=1 with the ready record: control socket and SSH now answer. */
 	sdnotify_ready(p.sdnotify);
 	/* Started after the ready line, so it is never delayed by the command. */
-	if (p.phase == PHASE_TRAINING || (p.phase == PHASE_BEFORE && !p.before))
+	if (p.phase == PHASE_TRAINING)
 		start_command(&p);
+	else
+		maybe_start(&p);
 
 	/* Even when already exiting: the publisher may be flushing. */
 	rc = sd_event_loop(p.loop);
@@ -346,6 +384,7 @@ int porthole_run(struct config *cfg, char **argv)
 		rc = p.ended ? p.exit_code : 1;
 	}
 	hold_shutdown(p.hold);
+	cluster_free(p.cluster);
 	sdnotify_free(p.sdnotify);
 	control_free(p.control);
 	sshd_free(p.sshd);

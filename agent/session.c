@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "forward.h"
+#include "nettrust.h"
 #include "porthole.h"
 #include "session_chan.h"
 #include "session_ctx.h"
@@ -50,6 +51,7 @@ struct conn {
 	sd_event *loop;
 	bool loop_ready;
 	struct authkeys keys;
+	struct authkey net_key;   /* a login admitted by cluster network trust */
 	bool keys_loaded, authed;
 	unsigned tries;
 	const char *drop;         /* why to end the connection now */
@@ -182,6 +184,42 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 	       k->comment ? " " : "", k->comment ? k->comment : "");
 }
 
+/* How long a login may wait for cluster SSH's rendezvous: well inside the
+ * login grace, whose alarm ends the connection. */
+#define CLUSTER_WAIT_USEC(cfg) \
+	((cfg)->login_grace > 20 ? 10 * USEC_PER_SEC : (cfg)->login_grace * USEC_PER_SEC / 2)
+#define CLUSTER_STEP_USEC (100 * 1000)
+
+/* The entry admitting a key no authorized keys source lists (yet): cluster
+ * SSH's network trust, or, while its rendezvous is still deciding, the keys
+ * it writes meanwhile (see nettrust.h). */
+static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char **why)
+{
+	const struct config *cfg = c->sp->cfg;
+	uint64_t until = clock_mono_usec() + CLUSTER_WAIT_USEC(cfg);
+	const struct authkey *k = NULL;
+	bool pending = nettrust_pending(cfg);
+
+	for (;;) {
+		/* PORTHOLE_CLUSTER_TRUST=network: any key from a host of this
+		 * job (libssh still checks the signature). */
+		if (nettrust_check(cfg, c->ctx.peer)) {
+			c->net_key.where = (char *)"cluster network trust (PORTHOLE_CLUSTER_TRUST=network)";
+			return &c->net_key;
+		}
+		if (!pending || clock_mono_usec() >= until)
+			return NULL;
+		usleep(CLUSTER_STEP_USEC);
+		/* The marker before the files: what the helper wrote before the
+		 * rendezvous decided is read once more after it has. */
+		pending = nettrust_pending(cfg);
+		authkeys_free(&c->keys);
+		authkeys_load_all(&c->keys, cfg, NULL, NULL);
+		if ((k = authkeys_match(&c->keys, key, c->ctx.peer, time(NULL), why)) || *why)
+			return k;
+	}
+}
+
 static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey, char state, void *ud)
 {
 	struct conn *c = ud;
@@ -202,6 +240,8 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		c->keys_loaded = true;
 	}
 	k = authkeys_match(&c->keys, pubkey, c->ctx.peer, time(NULL), &why);
+	if (!k && !why)
+		k = cluster_key(c, pubkey, &why);
 	if (!k)
 		return refuse(c, user, "publickey", fp, why ? why : "the key is not authorized");
 	if (state == SSH_PUBLICKEY_STATE_NONE)

@@ -470,6 +470,10 @@ static void say_keys(const struct config *cfg, unsigned n_keys)
 			 cfg->authorized_keys_s3);
 		return;
 	}
+	if (cfg->cluster_ssh) {
+		log_info("ssh: no authorized keys yet; the job's hosts can log in once cluster SSH has their keys");
+		return;
+	}
 	authkeys_user_file(user_file, sizeof(user_file));
 	log_warn("ssh: no authorized keys, so nobody can log in yet. Add a public key with "
 		 "PORTHOLE_AUTHORIZED_KEYS=\"ssh-ed25519 AAAA... you@laptop\" or the hyperparameter "

@@ -27,6 +27,11 @@ Sections (SECTIONS below):
            `make image-size`): the bytes of dockerfiles/debian's porthole
            layer and of its runtime libraries, against openssh-server's
            installed size; goal < 1/4.  Builds with podman (root, a few minutes)
+  cluster  PORTHOLE_CLUSTER_SSH rendezvous in a 3- and a 16-host job in
+           network namespaces (bench/cluster_bench.py, needs root): time from
+           the last host's start until every host's training command started
+           and algo-1 reached every other host over ssh, against the stand-in's
+           own latency (median FilterLogEvents round trip); goal < 2 s beyond it
 
 Environment:
   PORTHOLE_BIN   the binary (default: build/std/porthole, then PATH)
@@ -37,6 +42,8 @@ Environment:
   BENCH_IDLE_SECONDS, BENCH_SSH_RUNS, BENCH_SSH_MIB, BENCH_SSH_XFER_RUNS
                  the ssh section's idle period (30), latency runs (30),
                  transfer size (512) and transfer runs (3)
+  BENCH_CLUSTER_HOSTS, BENCH_CLUSTER_RUNS
+                 the cluster section's job sizes (3,16) and runs per size (2)
 """
 
 import json
@@ -246,11 +253,20 @@ def bench_image_size(ctx):
     return [Row(*r) for r in table]
 
 
+def bench_cluster(ctx):
+    """Cluster rendezvous in network namespaces (bench/cluster_bench.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import cluster_bench
+
+    return [Row(*r) for r in cluster_bench.run(ctx.porthole)]
+
+
 SECTIONS = [
     ("wrapper", bench_wrapper),
     ("ssh", bench_ssh),
     ("cloudwatch", bench_cloudwatch),
     ("image-size", bench_image_size),
+    ("cluster", bench_cluster),
 ]
 
 

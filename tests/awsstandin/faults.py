@@ -22,7 +22,7 @@ Types:
   stream_deleted  (Logs) delete the log stream named in the request (or the
                   fault's group/stream) before processing, so the request
                   itself gets ResourceNotFoundException
-  access_denied   (SSM) 400 AccessDeniedException, as IAM answers a call no
+  access_denied   (Logs, SSM) 400 AccessDeniedException, as IAM answers a call no
                   policy allows
 """
 

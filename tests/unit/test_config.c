@@ -52,6 +52,10 @@ static const char *const names[SET__COUNT] = {
 	[SET_SPOOL_DIR] = "SPOOL_DIR",
 	[SET_SPOOL_MAX_MB] = "SPOOL_MAX_MB",
 	[SET_FLUSH_TIMEOUT] = "FLUSH_TIMEOUT",
+	[SET_CLUSTER_SSH] = "CLUSTER_SSH",
+	[SET_RENDEZVOUS_TIMEOUT] = "RENDEZVOUS_TIMEOUT",
+	[SET_HOSTFILE] = "HOSTFILE",
+	[SET_CLUSTER_TRUST] = "CLUSTER_TRUST",
 };
 
 static int setup(void **state)
@@ -266,6 +270,20 @@ static void value_of(const struct config *cfg, enum setting_id id, char *buf, si
 	case SET_SPOOL_DIR:
 		snprintf(buf, len, "%s", tu_str(cfg->spool_dir));
 		break;
+	case SET_CLUSTER_SSH:
+		snprintf(buf, len, "%d", cfg->cluster_ssh ? 1 : 0);
+		break;
+	case SET_RENDEZVOUS_TIMEOUT:
+		snprintf(buf, len, "%" PRIu64, cfg->rendezvous_timeout);
+		break;
+	case SET_HOSTFILE:
+		snprintf(buf, len, "%s", tu_str(cfg->hostfile));
+		break;
+	case SET_CLUSTER_TRUST: {
+		static const char *const n[] = { "keys", "network" };
+		snprintf(buf, len, "%s", (unsigned)cfg->cluster_trust < 2 ? n[cfg->cluster_trust] : "?");
+		break;
+	}
 	default:
 		snprintf(buf, len, "?");
 	}
@@ -326,6 +344,12 @@ static const struct scase {
 	  "/run/porthole/spool", "spool", "expected an absolute path" },
 	{ SET_SPOOL_MAX_MB, true, "128", "128", "0", "0", "64", "64", "1000001", "expected a whole number" },
 	{ SET_FLUSH_TIMEOUT, true, "30s", "30", "0", "0", "10", "10s", "-1s", "expected a duration" },
+	{ SET_CLUSTER_SSH, true, "1", "1", "no", "0", "0", "0", "cluster", "expected 1/0, true/false" },
+	{ SET_RENDEZVOUS_TIMEOUT, true, "2m", "120", "30", "30", "600", "10m", "ten minutes", "expected a duration" },
+	{ SET_HOSTFILE, true, "/opt/ml/a/hostfile", "/opt/ml/a/hostfile", "/tmp/hf", "/tmp/hf", "(null)", "(empty)",
+	  "hostfile", "expected an absolute path, or nothing" },
+	{ SET_CLUSTER_TRUST, true, "network", "network", "keys", "keys", "keys", "keys", "ip",
+	  "expected one of keys, network" },
 };
 #define N_SCASES (sizeof(scases) / sizeof(scases[0]))
 

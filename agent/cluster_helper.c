@@ -1,0 +1,563 @@
+/* cluster_helper.c — see cluster_helper.h.  How often it polls: pace.h. */
+#include "cluster_helper.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "clock.h"
+#include "cluster_files.h"
+#include "hostkey.h"
+#include "hosts_read.h"
+#include "pace.h"
+#include "session_report.h"
+#include "sshd_lib.h"
+
+#define MSEC (UINT64_C(1000))
+#define READ_FAILURES 3 /* calls failing in a row (each already retried) */
+#define RESOLVE_FIRST (250 * MSEC)
+#define RESOLVE_MAX (5 * USEC_PER_SEC)
+#define NAMES_GRACE (2 * 60 * USEC_PER_SEC) /* after the result, for the warning only */
+
+struct helper {
+	const struct cluster_job *j;
+	char *client_key;           /* this host's, as published */
+	char ssh_dir[4096];
+	uint64_t deadline;
+	struct cluster_peer *peers; /* one per host, in resourceconfig order */
+	char (*addr)[INET6_ADDRSTRLEN]; /* resolved names, "" until then */
+};
+
+static uint64_t jitter(uint64_t usec)
+{
+	return pace_jitter(usec, (uint32_t)random() ^ ((uint32_t)random() << 16));
+}
+
+static void sleep_usec(uint64_t usec)
+{
+	struct timespec ts = { .tv_sec = (time_t)(usec / USEC_PER_SEC), .tv_nsec = (long)(usec % USEC_PER_SEC) * 1000 };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+/* ---- this host's client key ----------------------------------------------------- */
+
+#define WITHOUT "; the training starts without cluster SSH"
+
+static int make_key(struct helper *h, char **pub)
+{
+	const struct cluster_job *j = h->j;
+	struct passwd *pw = getpwuid(getuid());
+	char err[512], path[4200], pubpath[4300];
+	struct hostkey hk;
+	struct stat st;
+	int rc;
+
+	/* OpenSSH's ssh finds ~ in passwd too, not in $HOME. */
+	if (!pw || !pw->pw_dir || !*pw->pw_dir) {
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: user %u has no home directory in passwd" WITHOUT, getuid());
+		return -1;
+	}
+	snprintf(h->ssh_dir, sizeof(h->ssh_dir), "%s/.ssh", pw->pw_dir);
+	if (mkdir(h->ssh_dir, 0700) < 0 && errno != EEXIST) {
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot create %s: %s" WITHOUT, h->ssh_dir, strerror(errno));
+		return -1;
+	}
+	if (stat(h->ssh_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: %s is not a directory" WITHOUT, h->ssh_dir);
+		return -1;
+	}
+	if (sshlib_load(err, sizeof(err)) < 0 || hostkey_make(NULL, &hk, err, sizeof(err)) < 0) {
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot make a client key: %s" WITHOUT, err);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/" CLUSTER_KEY_NAME, h->ssh_dir);
+	snprintf(pubpath, sizeof(pubpath), "%s.pub", path);
+	rc = asprintf(pub, "%s porthole-cluster@%s", hk.pub, j->host);
+	if (rc < 0) {
+		*pub = NULL;
+		hostkey_free(&hk);
+		return -1;
+	}
+	if (hostkey_write(&hk, path, err, sizeof(err)) < 0) {
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: %s" WITHOUT, err);
+		rc = -1;
+	} else {
+		char *line = NULL;
+		rc = asprintf(&line, "%s\n", *pub) < 0 ? -ENOMEM : cluster_write_file(pubpath, line, 0644);
+		free(line);
+		if (rc < 0)
+			report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot write %s: %s" WITHOUT, pubpath, strerror(-rc));
+	}
+	hostkey_free(&hk);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- writing what is known ------------------------------------------------------ */
+
+static void write_one(const char *path, char *text, mode_t mode, bool *ok)
+{
+	int rc = text ? cluster_write_file(path, text, mode) : -ENOMEM;
+
+	if (rc < 0) {
+		report(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot write %s: %s", path, strerror(-rc));
+		*ok = false;
+	}
+	free(text);
+}
+
+static bool write_keys(struct helper *h, const struct cluster_peer *peers, size_t n)
+{
+	char path[4300];
+	bool ok = true;
+
+	cluster_runtime_path(h->j->cfg, CLUSTER_KEYS_FILE, path, sizeof(path));
+	write_one(path, cluster_authorized_keys(peers, n), 0600, &ok);
+	return ok;
+}
+
+/* peers[0..n) into the four files; false after reporting a failure. */
+static bool write_files(struct helper *h, const struct cluster_peer *peers, size_t n, bool strict)
+{
+	const struct cluster_job *j = h->j;
+	char path[4300], *old = NULL, *block;
+	size_t cap = 0;
+	bool ok = true;
+	FILE *f;
+
+	if (strict)
+		ok = write_keys(h, peers, n);
+	snprintf(path, sizeof(path), "%s/" CLUSTER_KNOWN_HOSTS, h->ssh_dir);
+	write_one(path, cluster_known_hosts(peers, n), 0600, &ok);
+
+	snprintf(path, sizeof(path), "%s/config", h->ssh_dir);
+	/* A config kept elsewhere (dotfiles) stays a link: its target is rewritten. */
+	char *real = realpath(path, NULL);
+	if (real) {
+		snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
+	if ((f = fopen(path, "re"))) {
+		ssize_t got = getdelim(&old, &cap, '\0', f);
+		if (got < 0) {
+			free(old);
+			old = NULL;
+		}
+		fclose(f);
+	}
+	block = cluster_ssh_block(peers, n, strict, j->port);
+	write_one(path, block ? cluster_config_merge(old, block) : NULL, 0600, &ok);
+	free(block);
+	free(old);
+
+	if (j->cfg->hostfile)
+		snprintf(path, sizeof(path), "%s", j->cfg->hostfile);
+	else
+		snprintf(path, sizeof(path), "%s/hostfile", j->cfg->ml_root);
+	write_one(path, cluster_hostfile(peers, n), 0644, &ok);
+	return ok;
+}
+
+static void result(const char *state, const char *reason, const char *trust, size_t hosts)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "state", state);
+	if (reason)
+		cJSON_AddStringToObject(f, "reason", reason);
+	else
+		cJSON_AddNullToObject(f, "reason");
+	cJSON_AddStringToObject(f, "trust", trust);
+	cJSON_AddNumberToObject(f, "hosts", (double)hosts);
+	report(PLOG_DEBUG, CLUSTER_RESULT_EVENT, f, "cluster %s", state);
+}
+
+/* ---- names ---------------------------------------------------------------------- */
+
+/* Look up the names not resolved yet, once each: how many are now. */
+static size_t resolve_round(struct helper *h)
+{
+	const struct cluster_job *j = h->j;
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n_hosts; i++) {
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+		if (!h->addr[i][0] && getaddrinfo(j->hosts[i], NULL, &hints, &ai) == 0 && ai) {
+			/* IPv4 first: that is the address peers connect from. */
+			const struct addrinfo *pick = ai;
+			for (const struct addrinfo *a = ai; a; a = a->ai_next)
+				if (a->ai_family == AF_INET) {
+					pick = a;
+					break;
+				}
+			if (getnameinfo(pick->ai_addr, pick->ai_addrlen, h->addr[i], sizeof(h->addr[i]), NULL, 0,
+					NI_NUMERICHOST) != 0)
+				h->addr[i][0] = '\0';
+		}
+		if (ai)
+			freeaddrinfo(ai);
+		n += h->addr[i][0] != '\0';
+	}
+	return n;
+}
+
+/* Retry until every name resolves or until `until`; how many did. */
+static size_t resolve_all(struct helper *h, uint64_t until, void (*progress)(struct helper *h))
+{
+	uint64_t delay = RESOLVE_FIRST;
+	size_t n = 0, last = 0;
+
+	for (;;) {
+		n = resolve_round(h);
+		if (n != last && progress)
+			progress(h);
+		last = n;
+		uint64_t now = clock_mono_usec();
+		if (n == h->j->n_hosts || now >= until)
+			return n;
+		sleep_usec(jitter(delay) < until - now ? jitter(delay) : until - now);
+		delay = delay * 2 > RESOLVE_MAX ? RESOLVE_MAX : delay * 2;
+	}
+}
+
+static void unresolved_list(struct helper *h, cJSON *arr, char *text, size_t len)
+{
+	size_t off = 0;
+
+	text[0] = '\0';
+	for (size_t i = 0; i < h->j->n_hosts; i++) {
+		if (h->addr[i][0])
+			continue;
+		cJSON_AddItemToArray(arr, cJSON_CreateString(h->j->hosts[i]));
+		if (off < len)
+			off += (size_t)snprintf(text + off, len - off, "%s%s", off ? ", " : "", h->j->hosts[i]);
+	}
+}
+
+/* ---- network trust -------------------------------------------------------------- */
+
+static void write_trust(struct helper *h)
+{
+	char path[4300], *text = NULL;
+	size_t len = 0;
+	bool ok = true;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	fprintf(f, "# porthole cluster SSH, PORTHOLE_CLUSTER_TRUST=network: the job's hosts' addresses\n");
+	for (size_t i = 0; i < h->j->n_hosts; i++)
+		if (h->addr[i][0])
+			fprintf(f, "%s\n", h->addr[i]);
+	if (fclose(f) != 0) {
+		free(text);
+		return;
+	}
+	cluster_runtime_path(h->j->cfg, CLUSTER_TRUST_FILE, path, sizeof(path));
+	write_one(path, text, 0600, &ok);
+}
+
+static int network_trust(struct helper *h, const char *why)
+{
+	const struct cluster_job *j = h->j;
+	char missing[1024];
+	size_t n;
+	cJSON *f = cJSON_CreateObject(), *arr;
+
+	cJSON_AddStringToObject(f, "error", why);
+	report(PLOG_WARN, "cluster_network_trust", f,
+	       "cluster SSH: the job's records cannot be read (%s); PORTHOLE_CLUSTER_TRUST=network: logins with any "
+	       "key are accepted from the addresses of the job's hosts, and their host keys are not verified "
+	       "(StrictHostKeyChecking accept-new)",
+	       why);
+	n = resolve_all(h, h->deadline, write_trust);
+	struct cluster_peer *peers = calloc(j->n_hosts, sizeof(*peers));
+	if (!peers)
+		return 1;
+	for (size_t i = 0; i < j->n_hosts; i++)
+		peers[i] = (struct cluster_peer){ .host = j->hosts[i], .ip = h->addr[i][0] ? h->addr[i] : NULL,
+						  .port = j->port, .gpus = j->gpus };
+	write_files(h, peers, j->n_hosts, false);
+	free(peers);
+	if (n < j->n_hosts) {
+		f = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(f, "unresolved");
+		unresolved_list(h, arr, missing, sizeof(missing));
+		report(PLOG_ERROR, "cluster_unresolved", f,
+		       "cluster SSH: %s did not resolve within PORTHOLE_RENDEZVOUS_TIMEOUT; logins from %s are not "
+		       "trusted",
+		       missing, n + 1 < j->n_hosts ? "them" : "it");
+	}
+	f = cJSON_CreateObject();
+	cJSON_AddNumberToObject(f, "hosts", (double)n);
+	cJSON_AddStringToObject(f, "trust", "network");
+	cJSON_AddNumberToObject(f, "seconds", (double)(clock_mono_usec() - j->started_usec) / 1e6);
+	report(PLOG_INFO, "cluster_ready", f, "cluster SSH: %zu of %zu hosts trusted by address", n, j->n_hosts);
+	result("ready", NULL, "network", n);
+	return 0;
+}
+
+/* ---- keys: the rendezvous --------------------------------------------------------- */
+
+/* The record of host if it has everything cluster SSH needs. */
+static const struct host_rec *complete(const struct hostset *set, const char *host)
+{
+	const struct host_rec *r = records_find(set, host);
+
+	if (!r || !r->ip || !r->port || !cluster_key_valid(r->host_key) || !cluster_key_valid(r->client_key))
+		return NULL;
+	return r;
+}
+
+/* Does the rendezvous know what it needs of hosts[i]? */
+static bool known(struct helper *h, const struct hostset *set, size_t i, struct cluster_peer *out)
+{
+	const struct cluster_job *j = h->j;
+	const struct host_rec *r;
+
+	if (strcmp(j->hosts[i], j->host) == 0 && j->ip[0] && cluster_key_valid(j->host_key) && h->client_key) {
+		*out = (struct cluster_peer){ .host = j->hosts[i], .ip = j->ip, .host_key = j->host_key,
+					      .client_key = h->client_key, .port = j->port, .gpus = j->gpus };
+		return true;
+	}
+	if (!(r = complete(set, j->hosts[i])))
+		return false;
+	*out = (struct cluster_peer){ .host = j->hosts[i], .ip = r->ip, .host_key = r->host_key,
+				      .client_key = r->client_key, .port = r->port, .gpus = r->gpus };
+	return true;
+}
+
+static size_t take_peers(struct helper *h, const struct hostset *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->j->n_hosts; i++)
+		n += known(h, set, i, &h->peers[n]);
+	return n;
+}
+
+/* After the training has started: tell about names that do not resolve. */
+static void check_names(struct helper *h)
+{
+	char missing[1024];
+	cJSON *f;
+
+	uint64_t until = clock_mono_usec() + NAMES_GRACE;
+
+	if (resolve_all(h, until < h->deadline ? until : h->deadline, NULL) == h->j->n_hosts)
+		return;
+	f = cJSON_CreateObject();
+	unresolved_list(h, cJSON_AddArrayToObject(f, "unresolved"), missing, sizeof(missing));
+	report(PLOG_WARN, "cluster_unresolved", f,
+	       "cluster SSH: %s did not resolve; `ssh` still reaches the hosts through ~/.ssh/config (HostName), "
+	       "tools that resolve the names themselves may not",
+	       missing);
+}
+
+/* What the record of host still lacks, for the debug log. */
+static const char *lacking(const struct hostset *set, const char *host)
+{
+	const struct host_rec *r = records_find(set, host);
+
+	if (!r)
+		return "no record";
+	if (!r->ip || !r->port)
+		return "no address or SSH port";
+	if (!cluster_key_valid(r->host_key))
+		return "no host key";
+	if (!cluster_key_valid(r->client_key))
+		return "no client key (PORTHOLE_CLUSTER_SSH off there?)";
+	return NULL;
+}
+
+/* Say at debug level what is still missing, when that changes. */
+static void say_waiting(struct helper *h, const struct hostset *set, char *last, size_t len)
+{
+	char now[1024] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < h->j->n_hosts && off < sizeof(now); i++) {
+		struct cluster_peer ignored;
+		if (!known(h, set, i, &ignored))
+			off += (size_t)snprintf(now + off, sizeof(now) - off, "%s%s (%s)", off ? ", " : "",
+						h->j->hosts[i], lacking(set, h->j->hosts[i]));
+	}
+	if (strcmp(now, last) == 0)
+		return;
+	snprintf(last, len, "%s", now);
+	report(PLOG_DEBUG, NULL, NULL, "cluster SSH: waiting for %s", now);
+}
+
+static void progress(size_t have)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(f, "hosts", (double)have);
+	report(PLOG_DEBUG, CLUSTER_PROGRESS_EVENT, f, "cluster SSH: %zu hosts known", have);
+}
+
+/* Poll until every host has published, the deadline, or CloudWatch
+ * refusing READ_FAILURES times in a row (err then says why).  Throttling is
+ * no refusal: the quota is shared, so it only slows the polls down. */
+static enum poll_end { POLL_DONE, POLL_DEADLINE, POLL_UNREADABLE }
+poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char *err, size_t len)
+{
+	const struct cluster_job *j = h->j;
+	unsigned failures = 0;
+	char waiting[1024] = "";
+	size_t best = 0;
+	struct pace pace;
+
+	pace_init(&pace, j->n_hosts);
+	for (;;) {
+		uint64_t delay;
+		if (hosts_reader_fetch(r, set, err, len) < 0) {
+			if (hosts_reader_throttled(r)) {
+				delay = pace_throttled(&pace);
+			} else if (++failures >= READ_FAILURES) {
+				return POLL_UNREADABLE;
+			} else {
+				delay = pace_after(&pace, best);
+			}
+		} else {
+			size_t have = take_peers(h, set);
+			failures = 0;
+			if (have == j->n_hosts)
+				return POLL_DONE;
+			say_waiting(h, set, waiting, sizeof(waiting));
+			if (have > best) {
+				/* Peers that are done may log in before this host is. */
+				write_keys(h, h->peers, have);
+				progress(have);
+				best = have;
+			}
+			delay = pace_after(&pace, have);
+		}
+		uint64_t now = clock_mono_usec();
+		if (now >= h->deadline)
+			return POLL_DEADLINE;
+		delay = jitter(delay);
+		sleep_usec(delay < h->deadline - now ? delay : h->deadline - now);
+	}
+}
+
+/* Wait for every host's keys, then write the files.  A peer that finishes
+ * first may log in here before this host has its key: that login waits for
+ * the result (nettrust.h), so no second round of polls is needed. */
+static int rendezvous(struct helper *h)
+{
+	const struct cluster_job *j = h->j;
+	struct hosts_reader *r = NULL;
+	struct hostset set = { 0 };
+	enum poll_end end = POLL_UNREADABLE;
+	char err[1024] = "";
+	size_t have;
+	cJSON *f;
+
+	if (hosts_reader_new(j->cfg->log_group, j->job, &r, err, sizeof(err)) == 0)
+		end = poll_records(h, r, &set, err, sizeof(err));
+	hosts_reader_free(r);
+	if (end == POLL_UNREADABLE) {
+		records_free(&set);
+		if (j->cfg->cluster_trust == TRUST_NETWORK)
+			return network_trust(h, err);
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "error", err);
+		report(PLOG_ERROR, "rendezvous_failed", f,
+		       "cluster SSH: cannot read the job's records from CloudWatch: %s; the training starts without "
+		       "cluster SSH (PORTHOLE_CLUSTER_TRUST=network would trust the job's hosts by address)",
+		       err);
+		result("failed", "cloudwatch", "keys", 0);
+		return 0;
+	}
+	have = take_peers(h, &set);
+	write_files(h, h->peers, have, true);
+	if (end == POLL_DEADLINE) {
+		char missing[1024], tmo[32];
+		size_t off = 0;
+		f = cJSON_CreateObject();
+		cJSON *arr = cJSON_AddArrayToObject(f, "missing");
+		for (size_t i = 0; i < j->n_hosts; i++) {
+			struct cluster_peer ignored;
+			if (known(h, &set, i, &ignored))
+				continue;
+			cJSON_AddItemToArray(arr, cJSON_CreateString(j->hosts[i]));
+			if (off < sizeof(missing))
+				off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s%s", off ? ", " : "",
+							j->hosts[i]);
+		}
+		cJSON_AddNumberToObject(f, "hosts", (double)have);
+		cJSON_AddStringToObject(f, "setting", "PORTHOLE_RENDEZVOUS_TIMEOUT");
+		cJSON_AddNumberToObject(f, "timeout_s", (double)j->cfg->rendezvous_timeout);
+		snprintf(tmo, sizeof(tmo), "%llus", (unsigned long long)j->cfg->rendezvous_timeout);
+		report(PLOG_ERROR, "rendezvous_timeout", f,
+		       "cluster SSH: %s published no SSH keys within %s (PORTHOLE_RENDEZVOUS_TIMEOUT); SSH is set up "
+		       "for the %zu host%s that did, and the training starts now",
+		       missing, tmo, have, have == 1 ? "" : "s");
+		result("failed", "timeout", "keys", have);
+	} else {
+		double waited = (double)(clock_mono_usec() - j->started_usec) / 1e6;
+		f = cJSON_CreateObject();
+		cJSON_AddNumberToObject(f, "hosts", (double)have);
+		cJSON_AddStringToObject(f, "trust", "keys");
+		cJSON_AddNumberToObject(f, "seconds", waited);
+		report(PLOG_INFO, "cluster_ready", f, "cluster SSH: all %zu hosts published their keys after %.1fs",
+		       have, waited);
+		result("ready", NULL, "keys", have);
+	}
+	records_free(&set);
+	check_names(h);
+	return 0;
+}
+
+int cluster_helper(const struct cluster_job *j)
+{
+	struct helper h = { .j = j, .deadline = j->started_usec + j->cfg->rendezvous_timeout * USEC_PER_SEC };
+	char *pub = NULL;
+	int rc;
+
+	srandom((unsigned)getpid() ^ (unsigned)clock_mono_usec());
+	if (make_key(&h, &pub) < 0) {
+		free(pub);
+		result("failed", "setup", "keys", 0);
+		return 1;
+	}
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "pub", pub);
+	report(PLOG_DEBUG, CLUSTER_KEY_EVENT, f, "client key made");
+	h.client_key = pub;
+
+	h.peers = calloc(j->n_hosts, sizeof(*h.peers));
+	h.addr = calloc(j->n_hosts, sizeof(*h.addr));
+	if (!h.peers || !h.addr) {
+		rc = 1;
+		result("failed", "setup", "keys", 0);
+	} else if (j->cw_off) {
+		rc = j->cfg->cluster_trust == TRUST_NETWORK ? network_trust(&h, j->cw_off) : 0;
+		if (j->cfg->cluster_trust != TRUST_NETWORK) {
+			f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "error", j->cw_off);
+			report(PLOG_ERROR, "rendezvous_failed", f,
+			       "cluster SSH: the job's records cannot be read: %s; the training starts without cluster "
+			       "SSH (PORTHOLE_CLUSTER_TRUST=network would trust the job's hosts by address)",
+			       j->cw_off);
+			result("failed", "cloudwatch", "keys", 0);
+		}
+	} else {
+		rc = rendezvous(&h);
+	}
+	free(h.peers);
+	free(h.addr);
+	free(h.client_key);
+	return rc;
+}
