@@ -264,6 +264,23 @@ class StandinProcess:
         return logs_client(self.url, **kw)
 
 
+def porthole_env(url, region="us-east-1", access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_KEY):
+    """What porthole needs to talk to the stand-in at url as CloudWatch Logs:
+    static credentials, no profile files, no IMDS.  region None leaves the
+    region for porthole to find (a HyperPod node takes it from its ARN)."""
+    env = {
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }
+    if region:
+        env["AWS_REGION"] = region
+    return env
+
+
 def aws_env(access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_KEY,
             session_token=None, region=DEFAULT_REGION, home=None):
     """An isolated environment for /usr/bin/aws."""

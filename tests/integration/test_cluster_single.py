@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY  # noqa: E402
+from awsstandin.client import porthole_env  # noqa: E402
 from porthole_harness import SLOW, Sandbox, children_of, porthole_bin, proc_state, wait_for  # noqa: E402
 from sshutil import make_key  # noqa: E402
 
@@ -63,13 +63,7 @@ class Host:
         self.sb.write_resourceconfig({"current_host": name, "hosts": names, "network_interface_name": "lo",
                                       "current_instance_type": "ml.g5.xlarge"})
         self.env = {
-            "AWS_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": standin.url,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
-            "AWS_CONFIG_FILE": "/nonexistent",
-            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            **porthole_env(standin.url),
             "PORTHOLE_CLOUDWATCH": "on",
             "PORTHOLE_JOB": job,
             "PORTHOLE_SPOOL_DIR": str(self.sb.root / "spool"),

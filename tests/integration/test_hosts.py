@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY  # noqa: E402
+from awsstandin.client import porthole_env  # noqa: E402
 from porthole_harness import SLOW, Sandbox, wait_for  # noqa: E402
 from sshutil import SSH, SshServer, make_key, pub  # noqa: E402
 
@@ -29,15 +29,7 @@ WAIT = 90 if SLOW else 45
 
 
 def aws_env(standin, **extra):
-    env = {
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": standin.url,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-    }
+    env = porthole_env(standin.url)
     env.update(extra)
     return {k: v for k, v in env.items() if v is not None}
 

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, StandinProcess  # noqa: E402
+from awsstandin.client import StandinProcess, porthole_env  # noqa: E402
 from porthole_harness import SLOW, Sandbox, wait_for  # noqa: E402
 
 REGION = "us-west-2"
@@ -51,15 +51,8 @@ def standin():
 
 def node_env(sb, standin, **extra):
     # No AWS_REGION and no PORTHOLE_CLOUDWATCH: both come from the node.
-    env = {
-        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": standin.url,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "PORTHOLE_SPOOL_DIR": str(sb.root / "spool"),
-    }
+    env = porthole_env(standin.url, region=None)
+    env["PORTHOLE_SPOOL_DIR"] = str(sb.root / "spool")
     env.update(extra)
     return env
 
