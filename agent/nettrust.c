@@ -2,6 +2,9 @@
 #include "nettrust.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +77,38 @@ bool nettrust_check(const struct config *cfg, const char *addr)
 	ok = nettrust_allows(text, addr);
 	free(text);
 	return ok;
+}
+
+int nettrust_watch(const struct config *cfg)
+{
+	char dir[4096];
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	cluster_runtime_path(cfg, ".", dir, sizeof(dir));
+	/* The helper replaces files by rename and removes the marker. */
+	if (inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void nettrust_wait(int fd, uint64_t usec)
+{
+	/* Without inotify (out of watches): short sleeps, only for the
+	 * seconds a rendezvous is still deciding. */
+	const uint64_t step = 100 * 1000;
+	char buf[4096];
+
+	if (fd < 0) {
+		usleep((useconds_t)(usec < step ? usec : step));
+		return;
+	}
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ms = (int)((usec + 999) / 1000);
+	if (poll(&pfd, 1, ms) > 0)
+		while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+			;
 }

@@ -25,6 +25,15 @@ bool nettrust_allows(const char *text, const char *addr);
 /* Is cluster SSH's rendezvous still deciding (PID 1's marker is there)? */
 bool nettrust_pending(const struct config *cfg);
 
+/* Watch the directory the marker and the files are in, so a waiting login
+ * wakes when the helper writes them: an inotify fd, or -1 (then
+ * nettrust_wait sleeps in short steps). */
+int nettrust_watch(const struct config *cfg);
+
+/* Wait until the watched directory changes or usec pass; fd from
+ * nettrust_watch (closed by the caller). */
+void nettrust_wait(int fd, uint64_t usec);
+
 /* Does the list in force admit addr?  False whenever network trust is not
  * the setting, or the list is missing or unreadable. */
 bool nettrust_check(const struct config *cfg, const char *addr);

@@ -188,15 +188,11 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
  * login grace, whose alarm ends the connection. */
 #define CLUSTER_WAIT_USEC(cfg) \
 	((cfg)->login_grace > 20 ? 10 * USEC_PER_SEC : (cfg)->login_grace * USEC_PER_SEC / 2)
-#define CLUSTER_STEP_USEC (100 * 1000)
 
-/* The entry admitting a key no authorized keys source lists (yet): cluster
- * SSH's network trust, or, while its rendezvous is still deciding, the keys
- * it writes meanwhile (see nettrust.h). */
-static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char **why)
+static const struct authkey *cluster_key_wait(struct conn *c, ssh_key key, const char **why, int watch)
 {
 	const struct config *cfg = c->sp->cfg;
-	uint64_t until = clock_mono_usec() + CLUSTER_WAIT_USEC(cfg);
+	uint64_t until = clock_mono_usec() + CLUSTER_WAIT_USEC(cfg), now;
 	const struct authkey *k = NULL;
 	bool pending = nettrust_pending(cfg);
 
@@ -207,9 +203,10 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 			c->net_key.where = (char *)"cluster network trust (PORTHOLE_CLUSTER_TRUST=network)";
 			return &c->net_key;
 		}
-		if (!pending || clock_mono_usec() >= until)
+		now = clock_mono_usec();
+		if (!pending || now >= until)
 			return NULL;
-		usleep(CLUSTER_STEP_USEC);
+		nettrust_wait(watch, until - now);
 		/* The marker before the files: what the helper wrote before the
 		 * rendezvous decided is read once more after it has. */
 		pending = nettrust_pending(cfg);
@@ -218,6 +215,21 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 		if ((k = authkeys_match(&c->keys, key, c->ctx.peer, time(NULL), why)) || *why)
 			return k;
 	}
+}
+
+/* The entry admitting a key no authorized keys source lists (yet): cluster
+ * SSH's network trust, or, while its rendezvous is still deciding, the keys
+ * it writes meanwhile (see nettrust.h). */
+static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char **why)
+{
+	/* Watching before the marker is first read: nothing the helper does
+	 * after that read goes unnoticed. */
+	int watch = c->sp->cfg->cluster_ssh ? nettrust_watch(c->sp->cfg) : -1;
+	const struct authkey *k = cluster_key_wait(c, key, why, watch);
+
+	if (watch >= 0)
+		close(watch);
+	return k;
 }
 
 static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey, char state, void *ud)
