@@ -27,8 +27,7 @@ struct cluster {
 	pid_t pid;              /* the helper while it runs, else 0 */
 	int fd;
 	sd_event_source *io;
-	char *buf;
-	size_t len;
+	struct relay_lines lines;  /* from the helper's report pipe */
 	char *client_key;
 	enum cl_state state;
 	char reason[16], trust[16];
@@ -59,8 +58,9 @@ static void finish(struct cluster *c, enum cl_state st, const char *reason, cons
 		c->done(c->ud);
 }
 
-static void take_line(struct cluster *c, const char *line)
+static void take_line(void *ud, const char *line)
 {
+	struct cluster *c = ud;
 	cJSON *o = relay_parse(line);
 	const char *ev = o ? relay_event(o) : NULL;
 
@@ -93,25 +93,12 @@ static int feed(struct cluster *c)
 		return errno == EINTR || errno == EAGAIN ? 1 : 0;
 	if (n == 0)
 		return 0;
-	if (c->len + (size_t)n > MAX_LINE) {
+	int rc = relay_lines_add(&c->lines, chunk, (size_t)n, MAX_LINE, take_line, c);
+	if (rc == -E2BIG)
 		/* No line of the helper's is this long: drop, do not grow. */
-		c->len = 0;
-		return 1;
-	}
-	char *nb = realloc(c->buf, c->len + (size_t)n + 1);
-	if (!nb)
+		relay_lines_clear(&c->lines);
+	else if (rc < 0)
 		return 0;
-	c->buf = nb;
-	memcpy(c->buf + c->len, chunk, (size_t)n);
-	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
-	char *nl;
-	while ((nl = memchr(c->buf, '\n', c->len))) {
-		*nl = '\0';
-		take_line(c, c->buf);
-		c->len -= (size_t)(nl + 1 - c->buf);
-		memmove(c->buf, nl + 1, c->len + 1);
-	}
 	return 1;
 }
 
@@ -318,7 +305,7 @@ void cluster_free(struct cluster *c)
 	if (!c)
 		return;
 	cluster_stop(c);
-	free(c->buf);
+	relay_lines_clear(&c->lines);
 	free(c->client_key);
 	free(c);
 }

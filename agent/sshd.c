@@ -38,8 +38,7 @@ struct conn {
 	char user[256];
 	bool logged_in, failed;
 	uint64_t start, login_at;
-	char *buf;
-	size_t len;
+	struct relay_lines lines; /* from its report pipe */
 	struct conn *next;
 };
 
@@ -86,8 +85,9 @@ static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len, 
 
 /* ---- connections ----------------------------------------------------------------- */
 
-static void conn_line(struct conn *c, char *line)
+static void conn_line(void *ud, const char *line)
 {
+	struct conn *c = ud;
 	cJSON *o = relay_parse(line);
 	const char *ev;
 
@@ -132,25 +132,12 @@ static bool conn_read(struct conn *c)
 			return true;
 		if (n <= 0)
 			return false;
-		if (c->len + (size_t)n > MAX_REPORT_LINE) {
+		int rc = relay_lines_add(&c->lines, chunk, (size_t)n, MAX_REPORT_LINE, conn_line, c);
+		if (rc == -E2BIG)
 			log_warn("ssh %s:%u: its process sent a line over %d bytes; ignoring its reports", c->addr,
 				 c->port, MAX_REPORT_LINE);
+		if (rc < 0)
 			return false;
-		}
-		char *nb = realloc(c->buf, c->len + (size_t)n + 1);
-		if (!nb)
-			return false;
-		c->buf = nb;
-		memcpy(c->buf + c->len, chunk, (size_t)n);
-		c->len += (size_t)n;
-		c->buf[c->len] = '\0';
-		char *nl;
-		while ((nl = memchr(c->buf, '\n', c->len))) {
-			*nl = '\0';
-			conn_line(c, c->buf);
-			c->len -= (size_t)(nl + 1 - c->buf);
-			memmove(c->buf, nl + 1, c->len + 1);
-		}
 	}
 }
 
@@ -179,7 +166,7 @@ static void conn_free(struct conn *c)
 	if (!c->logged_in)
 		d->n_unauth--;
 	conn_stop_reading(c);
-	free(c->buf);
+	relay_lines_clear(&c->lines);
 	free(c);
 }
 

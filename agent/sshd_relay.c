@@ -1,6 +1,10 @@
 /* sshd_relay.c — see sshd_relay.h. */
 #include "sshd_relay.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "log.h"
 
 cJSON *relay_parse(const char *line)
@@ -39,4 +43,34 @@ void relay_log(const cJSON *o)
 		log_event(lvl, event, cJSON_IsObject(f) ? cJSON_Duplicate(f, 1) : NULL, "%s", msg);
 	else
 		plog(lvl, "%s", msg);
+}
+
+int relay_lines_add(struct relay_lines *l, const char *chunk, size_t n, size_t max,
+		    void (*fn)(void *ud, const char *line), void *ud)
+{
+	char *nl;
+
+	if (l->len + n > max)
+		return -E2BIG;
+	char *nb = realloc(l->buf, l->len + n + 1);
+	if (!nb)
+		return -ENOMEM;
+	l->buf = nb;
+	memcpy(l->buf + l->len, chunk, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+	while ((nl = memchr(l->buf, '\n', l->len))) {
+		*nl = '\0';
+		fn(ud, l->buf);
+		l->len -= (size_t)(nl + 1 - l->buf);
+		memmove(l->buf, nl + 1, l->len + 1);
+	}
+	return 0;
+}
+
+void relay_lines_clear(struct relay_lines *l)
+{
+	free(l->buf);
+	l->buf = NULL;
+	l->len = 0;
 }

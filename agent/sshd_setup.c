@@ -18,6 +18,8 @@
 
 #define SETUP_TIMEOUT_MS 10000
 #define RESULT_EVENT "ssh_setup_result"
+/* The result line holds a host key (a few KiB for RSA); nothing is longer. */
+#define MAX_SETUP_LINE (1024 * 1024)
 
 /* ---- in the helper ------------------------------------------------------------ */
 
@@ -87,13 +89,32 @@ static bool take_result(const cJSON *o, struct hostkey *hk, unsigned *n_keys)
 	return true;
 }
 
+/* What the helper's lines have told so far. */
+struct setup_read {
+	struct hostkey *hk;
+	unsigned *n_keys;
+	bool got;
+};
+
+static void take_line(void *ud, const char *line)
+{
+	struct setup_read *sr = ud;
+	cJSON *o = relay_parse(line);
+	const char *ev = o ? relay_event(o) : NULL;
+
+	if (ev && strcmp(ev, RESULT_EVENT) == 0)
+		sr->got = take_result(o, sr->hk, sr->n_keys) || sr->got;
+	else if (o)
+		relay_log(o);
+	cJSON_Delete(o);
+}
+
 int sshd_setup(struct reaper *r, const struct config *cfg, sshd_setup_extra_fn extra, void *ud, struct hostkey *hk,
 	       unsigned *n_keys)
 {
 	uint64_t deadline = clock_mono_usec() + SETUP_TIMEOUT_MS * UINT64_C(1000);
-	char *buf = NULL;
-	size_t len = 0;
-	bool got = false;
+	struct setup_read sr = { .hk = hk, .n_keys = n_keys };
+	struct relay_lines lines = { 0 };
 	int p[2];
 	pid_t pid;
 
@@ -128,30 +149,12 @@ int sshd_setup(struct reaper *r, const struct config *cfg, sshd_setup_extra_fn e
 			continue;
 		if (n <= 0)
 			break;
-		char *nb = realloc(buf, len + (size_t)n + 1);
-		if (!nb)
+		if (relay_lines_add(&lines, chunk, (size_t)n, MAX_SETUP_LINE, take_line, &sr) < 0)
 			break;
-		buf = nb;
-		memcpy(buf + len, chunk, (size_t)n);
-		len += (size_t)n;
-		buf[len] = '\0';
-		char *nl;
-		while ((nl = memchr(buf, '\n', len))) {
-			*nl = '\0';
-			cJSON *o = relay_parse(buf);
-			const char *ev = o ? relay_event(o) : NULL;
-			if (ev && strcmp(ev, RESULT_EVENT) == 0)
-				got = take_result(o, hk, n_keys) || got;
-			else if (o)
-				relay_log(o);
-			cJSON_Delete(o);
-			len -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, len + 1);
-		}
 	}
 	close(p[0]);
-	free(buf);
-	if (!got) {
+	relay_lines_clear(&lines);
+	if (!sr.got) {
 		log_error("ssh: no host key (see above); no SSH endpoint");
 		return -1;
 	}
