@@ -62,6 +62,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from awsstandin.client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, StandinProcess  # noqa: E402
+from readyrecord import ready_record_in  # noqa: E402
 
 IP = shutil.which("ip", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/ip"
 UNSHARE = shutil.which("unshare", path="/usr/bin:/bin") or "/usr/bin/unshare"
@@ -330,16 +331,7 @@ class HostRun:
         return f"--- {self.name} ({self.job}) stdout:\n{self.stdout}\n--- {self.name} stderr:\n{self.stderr}"
 
     def ready_record(self) -> dict | None:
-        for line in self.stdout.splitlines():
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    o = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(o, dict) and o.get("porthole") == "ready":
-                    return o
-        return None
+        return ready_record_in(self.stdout)
 
     def wait_ready(self, timeout: float = 60.0) -> dict:
         deadline = time.monotonic() + timeout

@@ -16,10 +16,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from podman_store import HERE, Store, private_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from readyrecord import ready_record_in  # noqa: E402
 
 UNSHARE = shutil.which("unshare", path="/usr/bin:/bin") or "/usr/bin/unshare"
 SSH = shutil.which("ssh", path="/usr/bin:/bin") or "/usr/bin/ssh"
@@ -115,14 +119,9 @@ class ImageRun:
 
     def wait_ready(self, timeout: float = TIMEOUT) -> dict:
         def check():
-            for line in self.stdout.splitlines():
-                if line.startswith("{"):
-                    try:
-                        o = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(o, dict) and o.get("porthole") == "ready":
-                        return o
+            r = ready_record_in(self.stdout)
+            if r is not None:
+                return r
             if self.proc.poll() is not None:
                 raise AssertionError(f"exited ({self.proc.returncode}) before the ready record\n{self.describe()}")
             return None

@@ -16,11 +16,15 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Callable, Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from readyrecord import ready_record_in  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 UNSHARE = shutil.which("unshare", path="/usr/bin:/bin") or "/usr/bin/unshare"
@@ -207,17 +211,7 @@ class Porthole:
         return [l for l in self.stderr.splitlines() if l.startswith("porthole: error:")]
 
     def ready_record(self) -> dict | None:
-        for line in self.stdout.splitlines():
-            line = line.strip()
-            if not line.startswith("{"):
-                continue
-            try:
-                o = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(o, dict) and o.get("porthole") == "ready":
-                return o
-        return None
+        return ready_record_in(self.stdout)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> dict:
         def check():
