@@ -19,6 +19,8 @@
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 #define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+/* A little over a connection's own grace after SIGHUP (session.c). */
+#define SSH_DRAIN_USEC (3 * USEC_PER_SEC)
 
 const char *phase_name(enum phase ph)
 {
@@ -54,6 +56,17 @@ static void on_ssm_stopped(void *ud)
 		sd_event_exit(p->loop, p->exit_code);
 }
 
+/* Then deregistration, with half of what is left at most, so stale
+ * instances are rare. */
+static void on_ssh_drained(void *ud)
+{
+	struct porthole *p = ud;
+	uint64_t now = clock_mono_usec(), left = p->exit_deadline > now ? p->exit_deadline - now : 0;
+
+	if (!ssm_stop(p->ssm, left / 2, on_ssm_stopped, p))
+		on_ssm_stopped(p);
+}
+
 void porthole_exit(struct porthole *p, int code)
 {
 	uint64_t budget = p->cfg.flush_timeout * USEC_PER_SEC;
@@ -65,13 +78,15 @@ void porthole_exit(struct porthole *p, int code)
 	hold_shutdown(p->hold);
 	/* A rendezvous still going on ends here: no command will use it. */
 	cluster_stop(p->cluster);
-	/* Deregistering the SSM instance and sending spooled events share
-	 * PORTHOLE_FLUSH_TIMEOUT (10 s): well inside the 120 s SageMaker
-	 * allows between SIGTERM and SIGKILL.  Deregistration goes first,
-	 * with half of it at most, so stale instances are rare. */
+	/* Ending SSH sessions, deregistering the SSM instance and sending
+	 * spooled events share PORTHOLE_FLUSH_TIMEOUT (10 s): well inside the
+	 * 120 s SageMaker allows between SIGTERM and SIGKILL.  Sessions go
+	 * first, given a few seconds to deliver their commands' exit statuses
+	 * (the `porthole release` that may have begun this among them) before
+	 * PID 1's exit takes them along; their logouts are then spooled. */
 	p->exit_deadline = clock_mono_usec() + budget;
-	if (!ssm_stop(p->ssm, budget / 2, on_ssm_stopped, p))
-		on_ssm_stopped(p);
+	if (!sshd_drain(p->sshd, budget / 3 < SSH_DRAIN_USEC ? budget / 3 : SSH_DRAIN_USEC, on_ssh_drained, p))
+		on_ssh_drained(p);
 }
 
 static void record_failure(struct porthole *p, const char *reason)

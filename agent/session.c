@@ -29,6 +29,10 @@
 #include "session_report.h"
 
 #define MAX_ITEMS 256 /* channels and listeners per connection */
+/* How long a stopping connection waits for its commands to end after
+ * SIGHUP and for the client to take their exit statuses; PID 1 waits a
+ * little longer (sshd_drain) before it exits and takes everything along. */
+#define STOP_GRACE_USEC (2 * USEC_PER_SEC)
 
 enum item_kind { IT_CHAN, IT_FWD, IT_LISTEN };
 
@@ -40,6 +44,7 @@ struct item {
 		struct fwd_listener *l;
 	} u;
 	bool cancelled;
+	bool hung_up;             /* porthole is stopping and said so */
 	struct item *next;
 };
 
@@ -55,6 +60,7 @@ struct conn {
 	bool keys_loaded, authed;
 	unsigned tries;
 	const char *drop;         /* why to end the connection now */
+	uint64_t stop_by;         /* porthole is stopping: drop by then; or 0 */
 	struct item *items;
 	struct item *incoming;    /* added by callbacks, joined by sweep() */
 	unsigned n_items;
@@ -345,8 +351,34 @@ static int on_term(sd_event_source *src, const struct signalfd_siginfo *si, void
 {
 	(void)src;
 	(void)si;
-	((struct conn *)ud)->drop = "porthole is stopping";
+	struct conn *c = ud;
+
+	if (!c->stop_by)
+		c->stop_by = clock_mono_usec() + STOP_GRACE_USEC;
 	return 0;
+}
+
+/* porthole is stopping.  Dropping the connection at once would cut off
+ * exit statuses on their way, among them that of the `porthole release`
+ * that began the stop; so commands get SIGHUP, and the connection ends
+ * once the client has closed every session channel (it has its exit
+ * status by then), or at the grace's end.  Forwards just end. */
+static void stop_sweep(struct conn *c, uint64_t now)
+{
+	bool chans = false;
+
+	for (struct item *it = c->items; it; it = it->next) {
+		if (it->kind != IT_CHAN) {
+			it->cancelled = true;
+		} else if (!it->cancelled) {
+			if (!it->hung_up)
+				schan_hangup(it->u.sc);
+			it->hung_up = true;
+			chans = true;
+		}
+	}
+	if (!chans || now >= c->stop_by)
+		c->drop = "porthole is stopping";
 }
 
 static void sweep(struct conn *c)
@@ -391,9 +423,13 @@ static void sweep(struct conn *c)
 			pp = &it->next;
 		}
 	}
+	now = clock_mono_usec();
+	if (c->stop_by) {
+		stop_sweep(c, now);
+		return;
+	}
 	if (!c->authed)
 		return;
-	now = clock_mono_usec();
 	if (c->sp->cfg->ssh_keepalive && now >= c->next_keepalive) {
 		ssh_send_keepalive(c->ctx.s);
 		c->next_keepalive = now + c->sp->cfg->ssh_keepalive * USEC_PER_SEC;
@@ -409,6 +445,8 @@ static int next_timeout(const struct conn *c)
 
 	if (c->incoming)
 		return 0; /* a listener may have more to accept */
+	if (c->stop_by)
+		return c->stop_by <= now ? 0 : (int)((c->stop_by - now) / 1000 + 1);
 	if (!c->authed)
 		return -1; /* the grace alarm ends a connection that never logs in */
 	if (c->sp->cfg->ssh_keepalive)

@@ -440,6 +440,12 @@ bool schan_tick(struct schan *sc, uint64_t *last_activity)
 	return false;
 }
 
+void schan_hangup(struct schan *sc)
+{
+	if (sc->pid && !sc->exited)
+		kill(-sc->pid, SIGHUP);
+}
+
 void schan_free(struct schan *sc)
 {
 	if (!sc)

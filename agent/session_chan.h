@@ -22,6 +22,10 @@ ssh_channel schan_channel(const struct schan *sc);
  * *last_activity becomes now when bytes moved. */
 bool schan_tick(struct schan *sc, uint64_t *last_activity);
 
+/* porthole is stopping: SIGHUP to the command, which then ends the usual
+ * way, so its exit status still reaches the client. */
+void schan_hangup(struct schan *sc);
+
 /* Drop it now (the connection ends): the command gets SIGHUP. */
 void schan_free(struct schan *sc);
 

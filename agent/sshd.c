@@ -59,6 +59,10 @@ struct sshd {
 	uint64_t refusals_warned;  /* when we last warned about refusals */
 	unsigned refusals;         /* since then */
 	struct opensshd *openssh;
+	/* sshd_drain: */
+	sd_event_source *drain_timer;
+	void (*drained)(void *ud);
+	void *drained_ud;
 };
 
 /* ---- addresses ----------------------------------------------------------------- */
@@ -170,6 +174,16 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+static void drain_done(struct sshd *d)
+{
+	void (*cb)(void *) = d->drained;
+
+	d->drain_timer = sd_event_source_disable_unref(d->drain_timer);
+	d->drained = NULL;
+	if (cb)
+		cb(d->drained_ud);
+}
+
 static void on_conn_exit(void *ud, pid_t pid, int wstatus)
 {
 	struct conn *c = ud;
@@ -203,6 +217,8 @@ static void on_conn_exit(void *ud, pid_t pid, int wstatus)
 			log_warn("ssh %s:%u: the connection's process %d %s", c->addr, c->port, (int)pid, how);
 	}
 	conn_free(c);
+	if (d->drained && !d->conns)
+		drain_done(d);
 }
 
 /* ---- accepting ---------------------------------------------------------------------- */
@@ -544,20 +560,57 @@ struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct conf
 	return embedded(d, listen_fd);
 }
 
+static int on_drain_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct sshd *d = ud;
+	unsigned n = 0;
+	(void)s;
+	(void)usec;
+
+	for (struct conn *c = d->conns; c; c = c->next)
+		n++;
+	log_debug("ssh: %u connection(s) still ending; not waiting longer", n);
+	drain_done(d);
+	return 0;
+}
+
+static void stop_listening(struct sshd *d)
+{
+	for (size_t i = 0; i < d->n_listen; i++) {
+		d->lsrc[i] = sd_event_source_disable_unref(d->lsrc[i]);
+		close(d->lfd[i]);
+	}
+	d->n_listen = 0;
+}
+
+bool sshd_drain(struct sshd *d, uint64_t usec, void (*done)(void *ud), void *ud)
+{
+	if (!d || d->drained)
+		return false;
+	stop_listening(d);
+	if (!d->conns || !usec)
+		return false;
+	for (struct conn *c = d->conns; c; c = c->next)
+		kill(c->pid, SIGTERM);
+	if (sd_event_add_time_relative(d->loop, &d->drain_timer, CLOCK_MONOTONIC, usec, 10000, on_drain_timer, d) < 0)
+		return false;
+	d->drained = done;
+	d->drained_ud = ud;
+	return true;
+}
+
 void sshd_free(struct sshd *d)
 {
 	if (!d)
 		return;
+	d->drain_timer = sd_event_source_disable_unref(d->drain_timer);
 	while (d->conns) {
 		struct conn *c = d->conns;
 		kill(c->pid, SIGTERM);
 		reaper_unwatch(d->reaper, c->pid);
 		conn_free(c);
 	}
-	for (size_t i = 0; i < d->n_listen; i++) {
-		sd_event_source_disable_unref(d->lsrc[i]);
-		close(d->lfd[i]);
-	}
+	stop_listening(d);
 	opensshd_free(d->openssh);
 	backoff_free(d->backoff);
 	hostkey_free(&d->hk);

@@ -16,6 +16,9 @@
 #ifndef PORTHOLE_SSHD_H
 #define PORTHOLE_SSHD_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -36,6 +39,12 @@ struct sshd;
  * taken over even on failure; or -1. */
 struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg,
 			const struct sshd_hooks *hooks, int listen_fd);
+/* Before porthole exits: stop listening and ask every connection to end
+ * (its commands get SIGHUP, their exit statuses still go out, and the
+ * logouts are logged while the publisher runs); done(ud) once the last is
+ * gone, or after usec.  False, and done is not called, when there is
+ * nothing to wait for. */
+bool sshd_drain(struct sshd *d, uint64_t usec, void (*done)(void *ud), void *ud);
 /* Stop listening and end every connection. */
 void sshd_free(struct sshd *d);
 

@@ -52,9 +52,11 @@ class SshServer:
 
     def __init__(self, sb: Sandbox, keys: list[Path] | None = None, env: dict | None = None,
                  cmd: list[str] | None = None, authorized: str | None = None, wait: bool = True,
-                 container_prefix: list[str] | None = None):
+                 container_prefix: list[str] | None = None, pid1: bool = False):
         """container_prefix: run `porthole serve` as PID 1 behind this argv
-        (e.g. a shell that mounts something first), as a container would."""
+        (e.g. a shell that mounts something first), as a container would.
+        pid1: `porthole run` as the init of a PID namespace of its own, whose
+        processes all die with it, as in a container."""
         self.sb = sb
         default = sb.root / "id_test"
         self.key = keys[0] if keys else (default if default.exists() else make_key(default))
@@ -73,7 +75,7 @@ class SshServer:
         elif cmd is None:
             self.d = sb.start(["serve"], env=e, wait_ready=wait)
         else:
-            self.d = sb.run_cmd(cmd, env=e, wait_ready=wait)
+            self.d = sb.run_cmd(cmd, env=e, wait_ready=wait, pid1=pid1)
         self.known_hosts = sb.root / "known_hosts"
         if wait:
             self.ready()

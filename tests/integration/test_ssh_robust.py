@@ -132,3 +132,61 @@ def test_porthole_stop_ends_sessions(sb):
     assert srv.d.wait(timeout=30) == 0
     assert p.wait(timeout=30) != 0
 
+
+
+# -- porthole stopping with sessions open ---------------------------------------
+# PID 1 of a container takes every process along when it exits, so porthole
+# ends its sessions first: commands get SIGHUP, their exit statuses still reach
+# the clients, and the logouts are logged before porthole's own end.
+
+def holding(sb):
+    return sb.status().get("state") == "holding"
+
+
+def test_release_over_ssh_returns_its_exit_status(sb):
+    """`ssh host porthole release`, the documented way out of a hold, ends
+    porthole and so the very session it runs in; ssh still gets status 0."""
+    for _ in range(3):
+        srv = SshServer(sb, cmd=["true"], pid1=True, env={"PORTHOLE_HOLD": "always", "PORTHOLE_WINDOW": "10m"})
+        wait_for(lambda: holding(sb), timeout=20, what="the hold after the command")
+        r = srv.ssh("porthole", "release")
+        assert r.returncode == 0, (r.returncode, r.stderr, srv.d.describe())
+        assert r.stdout == b"porthole: release: 1 wait ended\n", r.stdout
+        assert srv.d.wait(timeout=30) == 0
+        assert "ssh_logout" in srv.d.stderr or "logged out" in srv.d.stderr, srv.d.stderr
+
+
+def test_release_hangs_up_other_sessions_and_delivers_their_status(sb):
+    srv = SshServer(sb, cmd=["sh", "-c", "exit 4"], pid1=True,
+                    env={"PORTHOLE_HOLD": "on-failure", "PORTHOLE_WINDOW": "10m"})
+    wait_for(lambda: holding(sb), timeout=20, what="the hold after the failed command")
+    # A shell that says goodbye on SIGHUP, and a forward with no command.
+    p = srv.popen("trap 'echo hung up; exit 9' HUP; echo up; sleep 120 & wait")
+    assert p.stdout.readline() == b"up\n"
+    with socket.socket() as s:  # a free port for the forward's listener
+        s.bind(("127.0.0.1", 0))
+        lport = s.getsockname()[1]
+    fwd = srv.popen(extra=["-N", "-L", f"127.0.0.1:{lport}:127.0.0.1:9"])
+    wait_for(lambda: sb.status().get("sessions") == 2, timeout=20, what="both sessions to be counted")
+
+    start = time.monotonic()
+    r = srv.ssh("porthole", "release")
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    out, _ = p.communicate(timeout=30)
+    assert out == b"hung up\n"
+    assert p.returncode == 9, "the hung-up command's own exit status reaches its client"
+    assert fwd.wait(timeout=30) == 255
+    assert srv.d.wait(timeout=30) == 4, srv.d.describe()
+    # Nobody waited for the 2 s grace: every session ended by itself.
+    assert time.monotonic() - start < 10
+    assert srv.d.stderr.count("logged out after") == 3, srv.d.stderr
+
+
+def test_stop_does_not_wait_past_the_grace_for_a_command_ignoring_sighup(sb):
+    srv = SshServer(sb, cmd=["sleep", "600"], pid1=True)
+    p = srv.popen("trap '' HUP; echo up; exec sleep 600")
+    assert p.stdout.readline() == b"up\n"
+    srv.d.signal(signal.SIGTERM)
+    assert srv.d.wait(timeout=30) == 143
+    assert p.wait(timeout=30) == 255
+    srv.wait_log("disconnecting: porthole is stopping")
