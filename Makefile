@@ -123,7 +123,7 @@ PKG        := build/pkg
 DIST_BIN   ?= agent/porthole
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
-DEB_PKG    := dpkg-dev lintian rpm rpm2cpio man-db groff-base systemd
+DEB_PKG    := dpkg-dev lintian rpm rpm2cpio rpmlint man-db groff-base systemd
 DEB_ALL    += $(DEB_PKG)
 .PHONY: install-dist deb rpm static dist-check
 

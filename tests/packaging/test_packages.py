@@ -376,6 +376,16 @@ def test_rpm_metadata(rpm):
     assert "enable --now" not in scripts and "restart" not in scripts, scripts
 
 
+def test_rpmlint_clean(rpm):
+    """rpmlint on the binary RPM and the spec: nothing but the findings
+    packaging/rpm/porthole.rpmlintrc filters, each with its reason."""
+    r = run("rpmlint", "-r", str(ROOT / "packaging/rpm/porthole.rpmlintrc"), str(rpm),
+            str(ROOT / "packaging/rpm/porthole.spec"), check=False)
+    findings = [l for l in r.stdout.splitlines() if re.search(r": [EW]: ", l)]
+    assert r.returncode == 0 and not findings, f"rpmlint exited {r.returncode}:\n{r.stdout}{r.stderr}"
+    assert "0 errors, 0 warnings" in r.stdout, r.stdout
+
+
 def test_rpm_binary_runs(rpm_tree):
     r = run(str(rpm_tree / "usr/bin/porthole"), "--version")
     assert r.stdout.strip() == f"porthole {VERSION}"
