@@ -269,6 +269,46 @@ unit_file() {
 	return 1
 }
 
+# this_run — set this_run to journalctl's arguments for the lines of the
+# service's current (or last) run: after a restart the journal still holds
+# the previous run's.
+this_run() {
+	local inv
+	inv=$(systemctl show -p InvocationID --value porthole.service 2>/dev/null || true)
+	if [ -n "$inv" ]; then
+		this_run=("_SYSTEMD_INVOCATION_ID=$inv")
+	else
+		this_run=(-u porthole.service -n 50)
+	fi
+}
+
+# service_failed MESSAGE — the service did not come up: its own last lines
+# (why) into the log, then fail.
+service_failed() {
+	this_run
+	journalctl "${this_run[@]}" --no-pager -o cat 2>/dev/null | tail -n 15 |
+		while IFS= read -r l; do log "$l"; done || true
+	die "$1"
+}
+
+# ready_line — the running service's ready record line (cluster, instance,
+# address, port, host key) into the log.  journald stores a service's output
+# a moment after the service wrote it, so wait a little for it.
+ready_line() {
+	local line='' i
+	this_run
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		line=$(journalctl "${this_run[@]}" --no-pager -o cat 2>/dev/null | grep ' ready: ' | tail -n 1 || true)
+		[ -z "$line" ] || break
+		[ "$i" = 10 ] || sleep 0.5
+	done
+	if [ -n "$line" ]; then
+		log "$line"
+	else
+		log "no ready line from porthole.service in the journal yet: journalctl -u porthole"
+	fi
+}
+
 enable_service() {
 	local unit link=/etc/systemd/system/multi-user.target.wants/porthole.service
 	unit=$(unit_file) || die "porthole.service is not installed (is the package complete?)"
@@ -306,20 +346,18 @@ enable_service() {
 
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 		if [ "$unit_changed" = 1 ]; then
-			systemctl daemon-reload
+			systemctl daemon-reload || die "systemctl daemon-reload failed"
 		fi
 		if [ "$changed" = 1 ] && systemctl is-active --quiet porthole.service; then
-			systemctl restart porthole.service || die "porthole.service did not restart: journalctl -u porthole"
+			systemctl restart porthole.service || service_failed "porthole.service did not restart: journalctl -u porthole"
 			log "restarted porthole.service for the new package or settings"
 		elif ! systemctl is-active --quiet porthole.service; then
-			systemctl start porthole.service || die "porthole.service did not start: journalctl -u porthole"
+			systemctl start porthole.service || service_failed "porthole.service did not start: journalctl -u porthole"
 			log "started porthole.service"
 		else
 			log "porthole.service is running"
 		fi
-		# Its ready record: the node's cluster, instance, address and host key.
-		journalctl -u porthole.service -n 50 --no-pager -o cat 2>/dev/null | grep -m 1 ' ready: ' |
-			while IFS= read -r l; do log "$l"; done || true
+		ready_line
 	else
 		log "systemd is not running here (image build or chroot): porthole.service starts at boot"
 	fi
@@ -329,6 +367,7 @@ enable_service() {
 # and whether systemd must reload the unit.
 changed=0
 unit_changed=0
+this_run=()
 log "install_porthole.sh: package ${package:-(next to the script)}, users $users_file, keys $keys_dir, port $port"
 install_package
 install_keys

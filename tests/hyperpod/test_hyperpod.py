@@ -3,7 +3,10 @@ chroot, as a HyperPod on_create script would run it: the package from
 `make deb`, a shared_users.txt with keys, run twice (the second run must
 change nothing), then `porthole serve` started in the chroot (its own PID
 namespace) with a resource_config.json naming this machine's address, and a
-listed user logging in with ssh on the node port.
+listed user logging in with ssh on the node port.  Then the script's
+running-systemd branch, on other roots, against a stand-in systemctl and
+journalctl (tests/hyperpod/fake_systemd): first run, second run, settings
+changes, a service that does not start.
 
 Needs root, unshare, chroot, the rootfs tarball (tests/images/rootfs.sh, cached
 after the first build) and the Debian mirror for the package's dependencies.
@@ -13,6 +16,7 @@ cleanup still lazily unmounts anything left under the root before deleting it.
 HYPERPOD_TEST_DEB=FILE uses that package instead of running `make deb`.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -84,18 +88,23 @@ def mounts_under(root: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def rootfs():
+def tarball():
     need(os.geteuid() == 0, "needs root (chroot, mounts)")
     need(shutil.which("unshare") and shutil.which("chroot"), "needs unshare and chroot")
     r = subprocess.run([str(REPO / "tests" / "images" / "rootfs.sh")], capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, f"tests/images/rootfs.sh failed: {r.stderr}"
-    tarball = r.stdout.strip().splitlines()[-1]
+    return r.stdout.strip().splitlines()[-1]
+
+
+@contextlib.contextmanager
+def scratch_root(fill):
+    """A root filesystem in a new directory under /var/tmp, made by
+    fill(root); deleted afterwards, after lazily unmounting anything left
+    mounted under it."""
     tmp = Path(tempfile.mkdtemp(prefix="ph-hyperpod-", dir="/var/tmp"))
     root = tmp / "root"
-    root.mkdir()
     try:
-        subprocess.run(["tar", "-C", str(root), "-xf", tarball], check=True)
-        shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")  # apt fetches the dependencies
+        fill(root)
         yield root
     finally:
         for mp in reversed(mounts_under(root)):
@@ -105,20 +114,33 @@ def rootfs():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def extract(tarball):
+    def fill(root: Path):
+        root.mkdir()
+        subprocess.run(["tar", "-C", str(root), "-xf", tarball], check=True)
+        shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")  # apt fetches the dependencies
+    return fill
+
+
+@pytest.fixture(scope="module")
+def rootfs(tarball):
+    with scratch_root(extract(tarball)) as root:
+        yield root
+
+
 def chroot(root: Path, *argv: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNTS, "sh", str(root),
                            *argv], env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def node(deb, rootfs):
-    """The lifecycle directory as on_create.sh has it, inside the chroot."""
-    lc = rootfs / "root" / "lifecycle"
+def lifecycle_dir(root: Path, deb: Path, client: Path) -> dict:
+    """The lifecycle directory as on_create.sh has it, inside the chroot:
+    the script, the package, shared_users.txt and porthole_keys/."""
+    lc = root / "root" / "lifecycle"
     keys = lc / "porthole_keys"
     keys.mkdir(parents=True)
     shutil.copy(SCRIPT, lc / "install_porthole.sh")
     shutil.copy(deb, lc / "porthole.deb")
-    client = Path(tempfile.mkdtemp(prefix="ph-hp-keys-"))
     alice, alice2, eve = (make_key(client / n) for n in ("alice", "alice2", "eve"))
     # shared_users.txt as AWS's add_users.sh reads it; bob has no key file.
     (lc / "shared_users.txt").write_text("alice,2001,/fsx/alice\nbob,2002,/fsx/bob\nnot a user line\n")
@@ -126,12 +148,18 @@ def node(deb, rootfs):
                                     f'no-agent-forwarding,from="10.0.0.0/8" {pub(alice2)}\n'
                                     f"{pub(alice)}\nnot-a-key AAAA\n")
     (keys / "eve.pub").write_text(pub(eve) + "\n")  # not in shared_users.txt
-    (rootfs / "etc" / "porthole").mkdir(parents=True)
-    (rootfs / "etc" / "porthole" / "authorized_keys").write_text(ADMIN_LINE + "\n")
+    (root / "etc" / "porthole").mkdir(parents=True)
+    (root / "etc" / "porthole" / "authorized_keys").write_text(ADMIN_LINE + "\n")
+    return {"root": root, "lc": lc, "alice": alice, "alice2": alice2, "eve": eve,
+            "version": subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
+                                      check=True).stdout.strip()}
+
+
+@pytest.fixture(scope="module")
+def node(deb, rootfs):
+    client = Path(tempfile.mkdtemp(prefix="ph-hp-keys-"))
     try:
-        yield {"root": rootfs, "lc": lc, "alice": alice, "alice2": alice2, "eve": eve,
-               "version": subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
-                                         check=True).stdout.strip()}
+        yield lifecycle_dir(rootfs, deb, client)
     finally:
         shutil.rmtree(client, ignore_errors=True)
 
@@ -309,3 +337,237 @@ def test_serve_and_login_on_the_node_port(node, tmp_path):
             os.killpg(p.pid, signal.SIGKILL)  # --kill-child takes porthole along
             p.wait(timeout=30)
     assert p.returncode == 0, out.read_text()
+
+
+# ---- a node where systemd runs -------------------------------------------------
+#
+# No systemd is PID 1 here, so the script's running-systemd branch runs
+# against stand-ins (tests/hyperpod/fake_systemd): /run/systemd/system
+# exists, and a systemctl and a journalctl sit in /usr/bin, where systemd's
+# package puts them (the minbase root has neither; dpkg runs the package's
+# postinst with a PATH of its own, and that finds them there too).  They keep
+# the unit's state (enabled, active, what was loaded at the last reload, the
+# journal) in /fakesd/state and record every call.  Each test gets a node of
+# its own: the first run happens once, on a fresh root (sd_installed), and
+# every later test works on a copy of that root.
+
+FAKES = Path(__file__).resolve().parent / "fake_systemd"
+FAKE_STATE = "fakesd/state"
+RC_PATH = "/opt/ml/config/hyperpod/resource_config.json"  # not the default: the script writes a drop-in
+DROPIN = "etc/systemd/system/porthole.service.d/hyperpod.conf"
+START_FAILED = "porthole.service did not start: journalctl -u porthole"
+
+
+def sd_run(root: Path, *args: str, rc_path: str = RC_PATH) -> subprocess.CompletedProcess:
+    """install_porthole.sh as on_create.sh runs it on a node where systemd runs."""
+    return chroot(root, "env", f"SAGEMAKER_RESOURCE_CONFIG_PATH={rc_path}",
+                  "bash", "/root/lifecycle/install_porthole.sh", *args)
+
+
+def sd_log(root: Path) -> str:
+    p = root / "var" / "log" / "provision" / "provisioning.log"
+    return p.read_text() if p.exists() else ""
+
+
+def sd_ok(root: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    r = sd_run(root, *args, **kw)
+    assert r.returncode == 0, \
+        f"install_porthole.sh failed ({r.returncode}):\n{r.stderr[-4000:]}\n{sd_log(root)[-4000:]}"
+    return r
+
+
+def sd_calls(root: Path, by: str | None = "install_porthole.sh") -> list[str]:
+    """The systemctl and journalctl calls made by `by` (the file name of a
+    word of the caller's command line), in order: "daemon-reload",
+    "start porthole.service", "journalctl -u ...", ...; every call, with
+    its caller, for None."""
+    p = root / FAKE_STATE / "calls"
+    out = []
+    for line in (p.read_text().splitlines() if p.exists() else []):
+        args, caller = line.split("\t", 1)
+        if by is None:
+            out.append(line)
+        elif any(os.path.basename(w) == by for w in caller.split()):
+            out.append(args)
+    return out
+
+
+def verbs(calls: list[str]) -> list[str]:
+    """The systemctl verbs, options left out: ["is-enabled", "enable", ...]."""
+    return [next(w for w in c.split() if not w.startswith("-")) for c in calls if not c.startswith("journalctl ")]
+
+
+def sd_invocation(root: Path) -> str:
+    return (root / FAKE_STATE / "invocation").read_text().strip()
+
+
+def ready_lines(log: str) -> list[str]:
+    return [l for l in log.splitlines() if " [porthole] porthole " in l and " ready: " in l]
+
+
+def fake_systemd(root: Path):
+    (root / "run" / "systemd" / "system").mkdir(parents=True, exist_ok=True)
+    for name in ("systemctl", "journalctl"):
+        dest = root / "usr" / "bin" / name
+        assert not dest.exists(), f"the root has a {name} of its own"
+        shutil.copy(FAKES / name, dest)
+        dest.chmod(0o755)
+    (root / FAKE_STATE).mkdir(parents=True)
+
+
+@pytest.fixture(scope="module")
+def sd_installed(deb, tarball):
+    """A fresh node, and what the first run on it did."""
+    client = Path(tempfile.mkdtemp(prefix="ph-hp-keys-"))
+    try:
+        with scratch_root(extract(tarball)) as root:
+            n = lifecycle_dir(root, deb, client)
+            fake_systemd(root)
+            r = sd_ok(root)
+            n.update(first=r, log=sd_log(root), calls=sd_calls(root), postinst=sd_calls(root, "porthole.postinst"),
+                     all_calls=sd_calls(root, None),
+                     invocation=sd_invocation(root))
+            yield n
+    finally:
+        shutil.rmtree(client, ignore_errors=True)
+
+
+@pytest.fixture
+def sd_node(sd_installed):
+    """A copy of the node after its first run, for one test to change: the
+    service enabled and active, the first run's log and calls kept."""
+    def fill(root: Path):
+        subprocess.run(["cp", "-a", "--reflink=auto", str(sd_installed["root"]), str(root)], check=True)
+    with scratch_root(fill) as root:
+        yield dict(sd_installed, root=root, lc=root / sd_installed["lc"].relative_to(sd_installed["root"]))
+
+
+def test_systemd_first_run_enables_reloads_starts(sd_installed):
+    root, log, calls = sd_installed["root"], sd_installed["log"], sd_installed["calls"]
+    # The script's systemctl calls, in order: enable it (the drop-in is
+    # written first), load the drop-in, then start it (not active yet).
+    assert verbs(calls) == ["is-enabled", "enable", "daemon-reload", "is-active", "is-active", "start", "show"], calls
+    assert "start porthole.service" in calls and not any(c.startswith("restart") for c in calls)
+    # The package's postinst made systemd see the new unit before that.
+    assert verbs(sd_installed["postinst"]) == ["daemon-reload"], sd_installed["all_calls"]
+    assert (root / "etc/systemd/system/multi-user.target.wants/porthole.service").is_symlink()
+    assert (root / DROPIN).read_text().splitlines()[-1] == f"Environment=SAGEMAKER_RESOURCE_CONFIG_PATH={RC_PATH}"
+    # The service that started ran with the drop-in loaded (no stale-unit warning).
+    assert f"porthole: resource config {RC_PATH}" in (root / FAKE_STATE / "journal").read_text()
+    assert "changed on disk" not in sd_installed["first"].stderr
+
+    for want in (f"wrote /{DROPIN}", "enabled porthole.service", "started porthole.service"):
+        assert want in log, f"{want!r} not in provisioning.log:\n{log}"
+    assert "systemd is not running here" not in log
+    # This run's ready line, copied from the journal: the node port, this
+    # invocation's (fake) host key.
+    ready = ready_lines(log)
+    assert len(ready) == 1, log
+    assert ready[0].split(" [porthole] ", 1)[1] == (
+        f"porthole {sd_installed['version'].rsplit('-', 1)[0]} ready: job ml-cluster, host worker-group-1-1 (2 hosts), "
+        f"ip 10.1.0.22; ssh port 2222, host key SHA256:{sd_installed['invocation']}; hold on-failure, window 30m; "
+        "`porthole status` shows the state")
+    assert log.index("started porthole.service") < log.index(ready[0]) < log.index("porthole is set up")
+
+
+def test_systemd_second_run_changes_nothing(sd_node):
+    root = sd_node["root"]
+    before = len(sd_log(root))
+    n_calls = len(sd_calls(root))
+    inv = sd_invocation(root)
+    time.sleep(0.05)
+    mark = time.time_ns()
+    r = sd_ok(root)
+    calls = sd_calls(root)[n_calls:]
+    assert "daemon-reload" not in verbs(calls) and "enable" not in verbs(calls), calls
+    assert "start" not in verbs(calls) and "restart" not in verbs(calls), calls
+    assert verbs(calls) == ["is-enabled", "is-active", "show"], calls
+    assert sd_invocation(root) == inv  # the same run of the service
+    log = sd_log(root)[before:]
+    for want in ("porthole.service is enabled already", "porthole.service is running",
+                 "/etc/porthole/porthole.conf is up to date"):
+        assert want in log, f"{want!r} not in the second run's log:\n{log}"
+    assert "porthole.service is running" in r.stderr
+    assert [l.rsplit("host key ", 1)[1].split(";")[0] for l in ready_lines(log)] == [f"SHA256:{inv}"], log
+    # Nothing on disk changed but the log (and the fakes' own state).
+    changed = changed_since(root, mark, {"tmp", "proc", "dev", "fakesd", "var/log/provision/provisioning.log"})
+    assert changed == [], changed
+
+
+@pytest.mark.parametrize("change", ["port", "resource_config", "users", "stopped"])
+def test_systemd_run_after_a_change(sd_node, change):
+    """A settings change restarts the running service (reloading systemd
+    only when the drop-in changed); a keys change needs no restart (porthole
+    reads authorized_keys at each login); a stopped service is started."""
+    root = sd_node["root"]
+    args, rc_path, port = [], RC_PATH, 2222
+    if change == "port":
+        port = 2299
+        args = ["--port", str(port)]
+    elif change == "resource_config":
+        rc_path = "/fsx/hyperpod/resource_config.json"
+    before = len(sd_log(root))
+    n_calls = len(sd_calls(root))
+    old = sd_invocation(root)
+    if change == "users":
+        users = sd_node["lc"] / "shared_users.txt"
+        users.write_text(users.read_text() + "eve,2003,/fsx/eve\n")
+    if change == "stopped":
+        (root / FAKE_STATE / "active").unlink()
+
+    sd_ok(root, *args, rc_path=rc_path)
+    calls = verbs(sd_calls(root)[n_calls:])
+    log = sd_log(root)[before:]
+    new = sd_invocation(root)
+    assert "enable" not in calls
+    if change in ("port", "resource_config"):
+        assert "restart" in calls and "start" not in calls, calls
+        assert "restarted porthole.service for the new package or settings" in log, log
+        assert new != old
+    elif change == "users":
+        assert "restart" not in calls and "start" not in calls, calls
+        assert "wrote /etc/porthole/authorized_keys" in log and "porthole.service is running" in log, log
+        assert new == old
+        assert pub(sd_node["eve"]).split()[1] in (root / "etc/porthole/authorized_keys").read_text()
+    else:
+        assert "start" in calls and "restart" not in calls, calls
+        assert "started porthole.service" in log, log
+        assert new != old
+    # daemon-reload only for a changed drop-in, and before the restart.
+    if change == "resource_config":
+        assert calls.index("daemon-reload") < calls.index("restart"), calls
+        assert (root / DROPIN).read_text().splitlines()[-1] == f"Environment=SAGEMAKER_RESOURCE_CONFIG_PATH={rc_path}"
+        assert f"wrote /{DROPIN}" in log
+        journal = (root / FAKE_STATE / "journal").read_text().splitlines()
+        assert [l.split("\t")[1] for l in journal if l.startswith(new + "\t")][0] == \
+            f"porthole: resource config {rc_path}"
+    else:
+        assert "daemon-reload" not in calls, calls
+    # The ready line logged is the running service's: after a restart the
+    # new run's (new port, new host key), not the old run's still in the journal.
+    ready = ready_lines(log)
+    assert len(ready) == 1, log
+    assert f"ssh port {port}, host key SHA256:{new};" in ready[0], ready[0]
+
+
+@pytest.mark.parametrize("when", ["start", "restart"])
+def test_systemd_start_fails(sd_node, when):
+    """The service does not come up: the script fails, naming journalctl,
+    and provisioning.log says so, with the service's own last lines."""
+    root = sd_node["root"]
+    before = len(sd_log(root))
+    (root / FAKE_STATE / "fail-start").touch()
+    if when == "start":
+        (root / FAKE_STATE / "active").unlink()
+        args = []
+    else:
+        args = ["--port", "2299"]  # a settings change: a restart
+    r = sd_run(root, *args)
+    assert r.returncode != 0, r.stderr
+    msg = START_FAILED if when == "start" else "porthole.service did not restart: journalctl -u porthole"
+    assert f"ERROR: {msg}" in r.stderr
+    log = sd_log(root)[before:]
+    assert f"ERROR: {msg}" in log, log
+    assert "porthole: error: cannot bind port: Address already in use" in log, log  # why, from the journal
+    assert "porthole is set up" not in log and not ready_lines(log), log
+    assert when in verbs(sd_calls(root))
