@@ -269,16 +269,16 @@ unit_file() {
 	return 1
 }
 
-# this_run — set this_run to journalctl's arguments for the lines of the
+# this_run — set run_filter to journalctl's arguments for the lines of the
 # service's current (or last) run: after a restart the journal still holds
 # the previous run's.
 this_run() {
 	local inv
 	inv=$(systemctl show -p InvocationID --value porthole.service 2>/dev/null || true)
 	if [ -n "$inv" ]; then
-		this_run=("_SYSTEMD_INVOCATION_ID=$inv")
+		run_filter=("_SYSTEMD_INVOCATION_ID=$inv")
 	else
-		this_run=(-u porthole.service -n 50)
+		run_filter=(-u porthole.service -n 50)
 	fi
 }
 
@@ -286,7 +286,7 @@ this_run() {
 # (why) into the log, then fail.
 service_failed() {
 	this_run
-	journalctl "${this_run[@]}" --no-pager -o cat 2>/dev/null | tail -n 15 |
+	journalctl "${run_filter[@]}" --no-pager -o cat 2>/dev/null | tail -n 15 |
 		while IFS= read -r l; do log "$l"; done || true
 	die "$1"
 }
@@ -298,7 +298,7 @@ ready_line() {
 	local line='' i
 	this_run
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		line=$(journalctl "${this_run[@]}" --no-pager -o cat 2>/dev/null | grep ' ready: ' | tail -n 1 || true)
+		line=$(journalctl "${run_filter[@]}" --no-pager -o cat 2>/dev/null | grep ' ready: ' | tail -n 1 || true)
 		[ -z "$line" ] || break
 		[ "$i" = 10 ] || sleep 0.5
 	done
@@ -367,7 +367,7 @@ enable_service() {
 # and whether systemd must reload the unit.
 changed=0
 unit_changed=0
-this_run=()
+run_filter=()
 log "install_porthole.sh: package ${package:-(next to the script)}, users $users_file, keys $keys_dir, port $port"
 install_package
 install_keys
