@@ -496,9 +496,9 @@ static void write_roster(struct helper *h, struct hosts_reader *r, const struct 
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
-	/* PutLogEvents takes events of 256 KiB (message bytes + 26) at most:
-	 * about 800 hosts. */
-	if (strlen(msg) + 26 > 262144) {
+	/* PutLogEvents takes events of 256 KiB at most, and the readers keep
+	 * answers of 256 KiB, escaping included: about 600 hosts. */
+	if (strlen(msg) > 200000) {
 		snprintf(err, sizeof(err), "the roster of %zu hosts is larger than one log event may be", j->n_hosts);
 		goto out;
 	}
@@ -616,6 +616,7 @@ static int rendezvous(struct helper *h)
 	rr.on = leader && strcmp(leader, j->host) != 0 && roster_stream(j->job, rr.stream, sizeof(rr.stream)) == 0;
 	pace_init(&rr.pace, j->n_hosts, PACE_ROSTER);
 	if (hosts_reader_new(j->cfg->log_group, j->job, &r, err, sizeof(err)) == 0) {
+		hosts_reader_paced(r);
 		end = poll_records(h, r, &set, &rr, err, sizeof(err));
 		/* First: the other hosts are waiting for it. */
 		if (end == POLL_DONE && leader && strcmp(leader, j->host) == 0 && j->n_hosts > 1)

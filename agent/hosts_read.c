@@ -25,6 +25,7 @@ struct hosts_reader {
 	char *group, *job, *region, *endpoint;
 	bool throttled;   /* the last failed call's error was throttling */
 	bool denied;      /* the last failed call was refused by IAM */
+	bool paced;       /* throttling is the caller's to retry */
 };
 
 struct pending {
@@ -125,7 +126,7 @@ static int call(struct hosts_reader *r, const char *op, const char *body, struct
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	c = cwlogs_call(r->aws, r->endpoint, r->region, op, body, on_done, p);
+	c = cwlogs_call_paced(r->aws, r->endpoint, r->region, op, body, r->paced, on_done, p);
 	if (!c) {
 		snprintf(err, len, "out of memory");
 		return -1;
@@ -216,6 +217,11 @@ bool hosts_reader_throttled(const struct hosts_reader *r)
 	return r->throttled;
 }
 
+void hosts_reader_paced(struct hosts_reader *r)
+{
+	r->paced = true;
+}
+
 bool hosts_reader_denied(const struct hosts_reader *r)
 {
 	return r->denied;
@@ -267,31 +273,35 @@ int hosts_reader_put_event(struct hosts_reader *r, const char *stream, const cha
 	struct spool_rec rec = { .ts_ms = ts_ms, .msg = message, .len = strlen(message) };
 	struct pending p;
 	char *body = cwlogs_name_body(r->group, stream);
+	bool paced = r->paced;
 	int rc;
 
 	if (!body) {
 		snprintf(err, len, "out of memory");
 		return -1;
 	}
+	/* Written once: worth the SDKs' retries, whoever paces the reads. */
+	r->paced = false;
 	rc = call(r, "CreateLogStream", body, &p, err, len);
 	free(body);
 	if (rc < 0 && is_code(&p, "ResourceAlreadyExistsException"))
 		rc = 0;
 	pending_clear(&p);
-	if (rc < 0)
-		return -1;
-	body = cwlogs_put_body(r->group, stream, &rec, 1);
-	if (!body) {
+	body = rc < 0 ? NULL : cwlogs_put_body(r->group, stream, &rec, 1);
+	if (rc == 0 && !body) {
 		snprintf(err, len, "out of memory");
-		return -1;
-	}
-	rc = call(r, "PutLogEvents", body, &p, err, len);
-	free(body);
-	if (rc == 0 && cwlogs_rejected(p.body, 1, &(struct cwlogs_rejected){ 0 }) > 0) {
-		snprintf(err, len, "CloudWatch Logs rejected the event (its time is out of range)");
 		rc = -1;
 	}
-	pending_clear(&p);
+	if (body) {
+		rc = call(r, "PutLogEvents", body, &p, err, len);
+		free(body);
+		if (rc == 0 && cwlogs_rejected(p.body, 1, &(struct cwlogs_rejected){ 0 }) > 0) {
+			snprintf(err, len, "CloudWatch Logs rejected the event (its time is out of range)");
+			rc = -1;
+		}
+		pending_clear(&p);
+	}
+	r->paced = paced;
 	return rc;
 }
 

@@ -37,6 +37,10 @@ int hosts_reader_get_events(struct hosts_reader *r, const char *stream, const ch
 int hosts_reader_put_event(struct hosts_reader *r, const char *stream, const char *message, int64_t ts_ms,
 			   char *err, size_t len);
 
+/* From now on a throttled call fails at once (hosts_reader_throttled) for
+ * the caller to retry at its own pace, instead of after the SDKs' backoff. */
+void hosts_reader_paced(struct hosts_reader *r);
+
 /* Whether the last failed call was refused by IAM (AccessDenied). */
 bool hosts_reader_denied(const struct hosts_reader *r);
 

@@ -10,9 +10,9 @@
  * a second, below its quota with room for jitter and other callers.
  *
  * Whatever the share, no host polls faster than every 300 ms.  Without news
- * the delay grows by half up to a cap (2 s for FilterLogEvents, 1 s for the
- * leader, whose poll the whole job waits for, 600 ms for the roster; or the
- * share, if longer); news brings it back, since the other hosts are likely
+ * the delay grows by half up to a cap (2 s for FilterLogEvents; 600 ms for
+ * the leader, whose poll the whole job waits for, and for the roster; or
+ * the share, if longer); news brings it back, since the other hosts are likely
  * close behind; throttling sends it to the cap.  Delays are jittered
  * between half and all of them (on average 3/4), so hosts started together
  * spread out.  Pure functions. */
@@ -24,7 +24,7 @@
 
 #define PACE_FIRST_USEC UINT64_C(300000)   /* the small-job floor */
 #define PACE_MAX_USEC UINT64_C(2000000)
-#define PACE_LEADER_MAX_USEC UINT64_C(1000000)
+#define PACE_LEADER_MAX_USEC UINT64_C(600000)
 #define PACE_ROSTER_MAX_USEC UINT64_C(600000)
 
 /* The average time between two calls of the whole job that each API may
