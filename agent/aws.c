@@ -29,7 +29,7 @@ struct aws_call {
 	struct http_call *http;
 	struct awscreds_wait wait;
 	sd_event_source *timer;
-	bool creds_retried;
+	bool creds_retried, throttle_ends;
 	aws_done_fn done;
 	void *ud;
 	struct aws_call *prev, *next;
@@ -232,7 +232,8 @@ static void on_response(void *ud, const struct http_response *r)
 		attempt(c);
 		return;
 	}
-	if (res.retry != RETRY_NEVER && res.retry != RETRY_CREDS && c->attempts < c->max_attempts) {
+	if (res.retry != RETRY_NEVER && res.retry != RETRY_CREDS && c->attempts < c->max_attempts &&
+	    !(res.retry == RETRY_THROTTLE && c->throttle_ends)) {
 		uint64_t delay = retry_backoff_usec(c->attempts, RETRY_BASE_USEC, RETRY_CAP_USEC, retry_random());
 		log_debug("%s %s: attempt %u failed (%s); retrying in %llu ms", c->service, c->url, c->attempts,
 			  transport ? r->error : code, (unsigned long long)(delay / 1000));
@@ -319,6 +320,7 @@ struct aws_call *aws_call_start(struct aws *a, const struct aws_call_spec *spec,
 	c->done = done;
 	c->ud = ud;
 	c->max_attempts = spec->max_attempts ? spec->max_attempts : RETRY_MAX_ATTEMPTS;
+	c->throttle_ends = spec->throttle_ends;
 	c->timeout_ms = spec->timeout_ms;
 	c->max_body = spec->max_body;
 	c->next = a->calls;

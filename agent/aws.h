@@ -9,6 +9,7 @@
 #ifndef PORTHOLE_AWS_H
 #define PORTHOLE_AWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
@@ -31,6 +32,9 @@ struct aws_call_spec {
 	unsigned max_attempts;        /* 0: RETRY_MAX_ATTEMPTS */
 	long timeout_ms;              /* per attempt; 0: 30 s */
 	size_t max_body;              /* response bytes kept; 0: 4 MiB */
+	bool throttle_ends;           /* throttling ends the call at once, for a caller that paces
+				       * its own calls and would rather retry at its pace than
+				       * after the SDKs' backoff (1 s on average at first) */
 };
 
 enum aws_outcome {

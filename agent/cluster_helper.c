@@ -19,6 +19,7 @@
 #include "hostkey.h"
 #include "hosts_read.h"
 #include "pace.h"
+#include "roster.h"
 #include "session_report.h"
 #include "sshd_lib.h"
 
@@ -330,7 +331,7 @@ static bool known(struct helper *h, const struct hostset *set, size_t i, struct 
 					      .client_key = h->client_key, .port = j->port, .gpus = j->gpus };
 		return true;
 	}
-	if (!(r = complete(set, j->hosts[i])))
+	if (!set || !(r = complete(set, j->hosts[i])))
 		return false;
 	*out = (struct cluster_peer){ .host = j->hosts[i], .ip = r->ip, .host_key = r->host_key,
 				      .client_key = r->client_key, .port = r->port, .gpus = r->gpus };
@@ -406,48 +407,191 @@ static void progress(size_t have)
 	report(PLOG_DEBUG, CLUSTER_PROGRESS_EVENT, f, "cluster SSH: %zu hosts known", have);
 }
 
-/* Poll until every host has published, the deadline, or CloudWatch
- * refusing READ_FAILURES times in a row (err then says why).  Throttling is
- * no refusal: the quota is shared, so it only slows the polls down. */
-static enum poll_end { POLL_DONE, POLL_DEADLINE, POLL_UNREADABLE }
-poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, char *err, size_t len)
+/* ---- the roster ------------------------------------------------------------------ */
+
+/* A follower's reading of the leader's roster (roster.h). */
+struct roster_read {
+	bool on;                  /* this host reads the roster, and may */
+	char stream[1024];
+	char *token;              /* where the next read continues; NULL: from the start */
+	struct roster_self self;
+	struct roster got;        /* the newest acceptable one; n 0 until then */
+	struct pace pace;
+	uint64_t next;            /* monotonic time of the next read */
+	char said[256];           /* the last rejection said, to say it once */
+};
+
+/* One GetLogEvents page of the roster's stream: true once an acceptable
+ * roster is in rr->got.  news: the hosts known through FilterLogEvents,
+ * whose progress means the roster may be close. */
+static bool read_roster(struct hosts_reader *r, struct roster_read *rr, size_t news)
+{
+	char err[1024], why[256] = "", *body = NULL, *next = NULL;
+	int rc = hosts_reader_get_events(r, rr->stream, rr->token, &body, err, sizeof(err));
+	uint64_t delay;
+
+	if (rc == 0) {
+		int rejected = roster_merge_page(body, &rr->self, &rr->got, &next, why, sizeof(why));
+		free(body);
+		if (next) {
+			free(rr->token);
+			rr->token = next;
+		}
+		if (rejected > 0 && strcmp(why, rr->said) != 0) {
+			snprintf(rr->said, sizeof(rr->said), "%s", why);
+			report(PLOG_DEBUG, NULL, NULL, "cluster SSH: a roster in %s was ignored: %s", rr->stream, why);
+		}
+		if (rr->got.n)
+			return true;
+		delay = pace_after(&rr->pace, news);
+	} else if (rc == 1) {
+		/* Not written yet (or deleted since: start again). */
+		free(rr->token);
+		rr->token = NULL;
+		delay = pace_after(&rr->pace, news);
+	} else if (hosts_reader_throttled(r)) {
+		delay = pace_throttled(&rr->pace);
+	} else if (hosts_reader_denied(r)) {
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "error", err);
+		report(PLOG_WARN, "cluster_roster_unreadable", f,
+		       "cluster SSH: cannot read the roster (%s); this host waits through FilterLogEvents alone, more "
+		       "slowly (grant the job's role logs:GetLogEvents on the log group)",
+		       err);
+		rr->on = false;
+		return false;
+	} else {
+		report(PLOG_DEBUG, NULL, NULL, "cluster SSH: reading the roster: %s", err);
+		delay = pace_after(&rr->pace, news);
+	}
+	rr->next = clock_mono_usec() + jitter(delay);
+	return false;
+}
+
+/* The leader, having every host's record: hand them to the other hosts in
+ * one event.  Failing only slows them down (they keep searching the
+ * records themselves), so it is a warning. */
+static void write_roster(struct helper *h, struct hosts_reader *r, const struct hostset *set)
+{
+	const struct cluster_job *j = h->j;
+	struct roster_host *v = calloc(j->n_hosts, sizeof(*v));
+	char stream[1024], err[1024] = "", *msg = NULL;
+	struct timespec now;
+	int rc = -1;
+
+	if (!v || roster_stream(j->job, stream, sizeof(stream)) < 0) {
+		snprintf(err, sizeof(err), "out of memory, or a job name too long");
+		goto out;
+	}
+	for (size_t i = 0; i < j->n_hosts; i++) {
+		const struct cluster_peer *p = &h->peers[i];
+		const struct host_rec *rec = records_find(set, p->host);
+		v[i] = (struct roster_host){ .host = (char *)p->host, .ip = (char *)p->ip,
+					     .host_key = (char *)p->host_key, .client_key = (char *)p->client_key,
+					     .port = p->port, .gpus = p->gpus, .ts = rec ? rec->ts : NULL,
+					     .ts_ms = rec ? rec->ts_ms : 0 };
+	}
+	msg = roster_build(j->job, j->host, v, j->n_hosts);
+	if (!msg) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	/* PutLogEvents takes events of 256 KiB at most, and the readers keep
+	 * answers of 256 KiB, escaping included: about 600 hosts. */
+	if (strlen(msg) > 200000) {
+		snprintf(err, sizeof(err), "the roster of %zu hosts is larger than one log event may be", j->n_hosts);
+		goto out;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	rc = hosts_reader_put_event(r, stream, msg, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, err,
+				    sizeof(err));
+out:
+	if (rc == 0) {
+		report(PLOG_DEBUG, NULL, NULL, "cluster SSH: wrote the roster of %zu hosts to %s", j->n_hosts, stream);
+	} else {
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "error", err);
+		report(PLOG_WARN, "cluster_roster_failed", f,
+		       "cluster SSH: cannot write the roster for the other hosts (%s); they finish through "
+		       "FilterLogEvents, more slowly (grant the job's role logs:CreateLogStream and logs:PutLogEvents "
+		       "on the log group)",
+		       err);
+	}
+	free(msg);
+	free(v);
+}
+
+/* h->peers from the roster; this host as it knows itself. */
+static size_t take_roster(struct helper *h, const struct roster *ros)
+{
+	size_t n = roster_peers(ros, h->j->hosts, h->j->n_hosts, h->peers);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(h->peers[i].host, h->j->host) == 0)
+			known(h, NULL, i, &h->peers[i]);
+	return n;
+}
+
+/* ---- polling ------------------------------------------------------------------- */
+
+/* Poll until every host has published (POLL_DONE), an acceptable roster
+ * (POLL_ROSTER), the deadline, or CloudWatch refusing FilterLogEvents
+ * READ_FAILURES times in a row (err then says why).  Throttling is no
+ * refusal: the quota is shared, so it only slows the polls down.  The
+ * leader searches the records; the others read the roster and search the
+ * records too, slowly, in case the roster never comes. */
+static enum poll_end { POLL_DONE, POLL_ROSTER, POLL_DEADLINE, POLL_UNREADABLE }
+poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, struct roster_read *rr, char *err,
+	     size_t len)
 {
 	const struct cluster_job *j = h->j;
 	unsigned failures = 0;
 	char waiting[1024] = "";
 	size_t best = 0;
 	struct pace pace;
+	uint64_t next_filter = clock_mono_usec();
 
-	pace_init(&pace, j->n_hosts);
+	pace_init(&pace, j->n_hosts, rr->on ? PACE_FOLLOWER : PACE_LEADER);
 	for (;;) {
-		uint64_t delay;
-		if (hosts_reader_fetch(r, set, err, len) < 0) {
-			if (hosts_reader_throttled(r)) {
-				delay = pace_throttled(&pace);
-			} else if (++failures >= READ_FAILURES) {
-				return POLL_UNREADABLE;
+		uint64_t now = clock_mono_usec(), wake;
+		if (rr->on && now >= rr->next && read_roster(r, rr, best))
+			return POLL_ROSTER;
+		if (now >= next_filter) {
+			uint64_t delay;
+			if (hosts_reader_fetch(r, set, err, len) < 0) {
+				if (hosts_reader_throttled(r)) {
+					delay = pace_throttled(&pace);
+				} else if (++failures >= READ_FAILURES) {
+					return POLL_UNREADABLE;
+				} else {
+					delay = pace_after(&pace, best);
+				}
 			} else {
-				delay = pace_after(&pace, best);
+				size_t have = take_peers(h, set);
+				failures = 0;
+				if (have == j->n_hosts)
+					return POLL_DONE;
+				say_waiting(h, set, waiting, sizeof(waiting));
+				if (have > best) {
+					/* Peers that are done may log in before this host is. */
+					write_keys(h, h->peers, have);
+					progress(have);
+					best = have;
+				}
+				delay = pace_after(&pace, have);
 			}
-		} else {
-			size_t have = take_peers(h, set);
-			failures = 0;
-			if (have == j->n_hosts)
-				return POLL_DONE;
-			say_waiting(h, set, waiting, sizeof(waiting));
-			if (have > best) {
-				/* Peers that are done may log in before this host is. */
-				write_keys(h, h->peers, have);
-				progress(have);
-				best = have;
-			}
-			delay = pace_after(&pace, have);
+			next_filter = clock_mono_usec() + jitter(delay);
 		}
-		uint64_t now = clock_mono_usec();
+		now = clock_mono_usec();
 		if (now >= h->deadline)
 			return POLL_DEADLINE;
-		delay = jitter(delay);
-		sleep_usec(delay < h->deadline - now ? delay : h->deadline - now);
+		wake = next_filter;
+		if (rr->on && rr->next < wake)
+			wake = rr->next;
+		if (h->deadline < wake)
+			wake = h->deadline;
+		if (wake > now)
+			sleep_usec(wake - now);
 	}
 }
 
@@ -460,14 +604,28 @@ static int rendezvous(struct helper *h)
 	struct hosts_reader *r = NULL;
 	struct hostset set = { 0 };
 	enum poll_end end = POLL_UNREADABLE;
+	const char *leader = roster_leader(j->hosts, j->n_hosts);
+	struct roster_read rr = {
+		.self = { .job = j->job, .host = j->host, .host_key = j->host_key, .client_key = h->client_key,
+			  .hosts = j->hosts, .n_hosts = j->n_hosts },
+	};
 	char err[1024] = "";
 	size_t have;
 	cJSON *f;
 
-	if (hosts_reader_new(j->cfg->log_group, j->job, &r, err, sizeof(err)) == 0)
-		end = poll_records(h, r, &set, err, sizeof(err));
+	rr.on = leader && strcmp(leader, j->host) != 0 && roster_stream(j->job, rr.stream, sizeof(rr.stream)) == 0;
+	pace_init(&rr.pace, j->n_hosts, PACE_ROSTER);
+	if (hosts_reader_new(j->cfg->log_group, j->job, &r, err, sizeof(err)) == 0) {
+		hosts_reader_paced(r);
+		end = poll_records(h, r, &set, &rr, err, sizeof(err));
+		/* First: the other hosts are waiting for it. */
+		if (end == POLL_DONE && leader && strcmp(leader, j->host) == 0 && j->n_hosts > 1)
+			write_roster(h, r, &set);
+	}
 	hosts_reader_free(r);
+	free(rr.token);
 	if (end == POLL_UNREADABLE) {
+		roster_free(&rr.got);
 		records_free(&set);
 		if (j->cfg->cluster_trust == TRUST_NETWORK)
 			return network_trust(h, err);
@@ -480,7 +638,12 @@ static int rendezvous(struct helper *h)
 		result("failed", "cloudwatch", "keys", 0);
 		return 0;
 	}
-	have = take_peers(h, &set);
+	if (end == POLL_ROSTER) {
+		have = take_roster(h, &rr.got);
+		report(PLOG_DEBUG, NULL, NULL, "cluster SSH: %s's roster names all %zu hosts", rr.got.leader, have);
+	} else {
+		have = take_peers(h, &set);
+	}
 	write_files(h, h->peers, have, true);
 	if (end == POLL_DEADLINE) {
 		char missing[1024], tmo[32];
@@ -511,10 +674,12 @@ static int rendezvous(struct helper *h)
 		cJSON_AddNumberToObject(f, "hosts", (double)have);
 		cJSON_AddStringToObject(f, "trust", "keys");
 		cJSON_AddNumberToObject(f, "seconds", waited);
+		cJSON_AddStringToObject(f, "via", end == POLL_ROSTER ? "roster" : "records");
 		report(PLOG_INFO, "cluster_ready", f, "cluster SSH: all %zu hosts published their keys after %.1fs",
 		       have, waited);
 		result("ready", NULL, "keys", have);
 	}
+	roster_free(&rr.got);
 	records_free(&set);
 	check_names(h);
 	return 0;

@@ -109,11 +109,17 @@ int cwlogs_valid_stream(const char *name)
 struct aws_call *cwlogs_call(struct aws *aws, const char *endpoint, const char *region, const char *op,
 			     const char *body, aws_done_fn done, void *ud)
 {
+	return cwlogs_call_paced(aws, endpoint, region, op, body, false, done, ud);
+}
+
+struct aws_call *cwlogs_call_paced(struct aws *aws, const char *endpoint, const char *region, const char *op,
+				   const char *body, bool paced, aws_done_fn done, void *ud)
+{
 	char target[96], url[2048];
 	const char *headers[] = { "Content-Type: application/x-amz-json-1.1", target, NULL };
 	struct aws_call_spec spec = { .service = "logs", .region = region, .method = "POST", .url = url,
 				      .headers = headers, .body = body, .body_len = strlen(body), .timeout_ms = 30000,
-				      .max_body = 256 * 1024 };
+				      .max_body = 256 * 1024, .throttle_ends = paced };
 
 	snprintf(target, sizeof(target), "X-Amz-Target: Logs_20140328.%s", op);
 	snprintf(url, sizeof(url), "%s/", endpoint);

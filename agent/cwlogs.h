@@ -4,6 +4,7 @@
 #ifndef PORTHOLE_CWLOGS_H
 #define PORTHOLE_CWLOGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "aws.h"
@@ -32,5 +33,8 @@ int cwlogs_valid_stream(const char *name);
 /* POST op ("PutLogEvents") with body to the endpoint. */
 struct aws_call *cwlogs_call(struct aws *aws, const char *endpoint, const char *region, const char *op,
 			     const char *body, aws_done_fn done, void *ud);
+/* The same; paced: throttling is the caller's to retry (aws_call_spec). */
+struct aws_call *cwlogs_call_paced(struct aws *aws, const char *endpoint, const char *region, const char *op,
+				   const char *body, bool paced, aws_done_fn done, void *ud);
 
 #endif

@@ -24,6 +24,8 @@ struct hosts_reader {
 	struct aws *aws;
 	char *group, *job, *region, *endpoint;
 	bool throttled;   /* the last failed call's error was throttling */
+	bool denied;      /* the last failed call was refused by IAM */
+	bool paced;       /* throttling is the caller's to retry */
 };
 
 struct pending {
@@ -108,6 +110,15 @@ static void pending_clear(struct pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static bool denied(const struct aws_result *res)
+{
+	const char *code = res->code ? res->code : "";
+
+	return strcmp(code, "AccessDeniedException") == 0 || strcmp(code, "AccessDenied") == 0 ||
+	       (res->status == 403 && strstr(code, "Signature") == NULL && strstr(code, "Token") == NULL &&
+		strcmp(code, "UnrecognizedClientException") != 0);
+}
+
 /* One call, waited for.  0 when it succeeded; p holds the result either way. */
 static int call(struct hosts_reader *r, const char *op, const char *body, struct pending *p, char *err, size_t len)
 {
@@ -115,7 +126,7 @@ static int call(struct hosts_reader *r, const char *op, const char *body, struct
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	c = cwlogs_call(r->aws, r->endpoint, r->region, op, body, on_done, p);
+	c = cwlogs_call_paced(r->aws, r->endpoint, r->region, op, body, r->paced, on_done, p);
 	if (!c) {
 		snprintf(err, len, "out of memory");
 		return -1;
@@ -132,6 +143,7 @@ static int call(struct hosts_reader *r, const char *op, const char *body, struct
 		return 0;
 	r->throttled = p->res.outcome == AWS_ERROR &&
 		       retry_classify(false, p->res.status, p->res.code) == RETRY_THROTTLE;
+	r->denied = p->res.outcome == AWS_ERROR && denied(&p->res);
 	hosts_explain(&p->res, op, r->group, r->region, err, len);
 	return -1;
 }
@@ -154,12 +166,11 @@ void hosts_explain(const struct aws_result *res, const char *action, const char 
 	case AWS_ERROR:
 		break;
 	}
-	if (strcmp(code, "AccessDeniedException") == 0 || strcmp(code, "AccessDenied") == 0 ||
-	    (res->status == 403 && strstr(code, "Signature") == NULL && strstr(code, "Token") == NULL &&
-	     strcmp(code, "UnrecognizedClientException") != 0))
+	if (denied(res))
 		snprintf(err, len,
-			 "CloudWatch read denied: these credentials may not call logs:%s on the log group %s "
+			 "CloudWatch %s denied: these credentials may not call logs:%s on the log group %s "
 			 "(grant that IAM action): %s",
+			 strncmp(action, "Put", 3) == 0 || strncmp(action, "Create", 6) == 0 ? "write" : "read",
 			 action, group, res->message);
 	else if (strcmp(code, "ResourceNotFoundException") == 0)
 		snprintf(err, len,
@@ -204,6 +215,94 @@ int hosts_reader_fetch(struct hosts_reader *r, struct hostset *set, char *err, s
 bool hosts_reader_throttled(const struct hosts_reader *r)
 {
 	return r->throttled;
+}
+
+void hosts_reader_paced(struct hosts_reader *r)
+{
+	r->paced = true;
+}
+
+bool hosts_reader_denied(const struct hosts_reader *r)
+{
+	return r->denied;
+}
+
+static bool is_code(const struct pending *p, const char *code)
+{
+	return p->res.outcome == AWS_ERROR && strcmp(p->res.code, code) == 0;
+}
+
+int hosts_reader_get_events(struct hosts_reader *r, const char *stream, const char *token, char **body,
+			    char *err, size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct pending p;
+	char *req;
+	int rc;
+
+	*body = NULL;
+	if (!o || !cJSON_AddStringToObject(o, "logGroupName", r->group) ||
+	    !cJSON_AddStringToObject(o, "logStreamName", stream) ||
+	    !(token ? cJSON_AddStringToObject(o, "nextToken", token) != NULL
+		    : cJSON_AddBoolToObject(o, "startFromHead", 1) != NULL)) {
+		cJSON_Delete(o);
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	req = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!req) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	rc = call(r, "GetLogEvents", req, &p, err, len);
+	free(req);
+	if (rc < 0) {
+		rc = is_code(&p, "ResourceNotFoundException") ? 1 : -1;
+	} else {
+		*body = p.body;
+		p.body = NULL;
+	}
+	pending_clear(&p);
+	return rc;
+}
+
+int hosts_reader_put_event(struct hosts_reader *r, const char *stream, const char *message, int64_t ts_ms,
+			   char *err, size_t len)
+{
+	struct spool_rec rec = { .ts_ms = ts_ms, .msg = message, .len = strlen(message) };
+	struct pending p;
+	char *body = cwlogs_name_body(r->group, stream);
+	bool paced = r->paced;
+	int rc;
+
+	if (!body) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	/* Written once: worth the SDKs' retries, whoever paces the reads. */
+	r->paced = false;
+	rc = call(r, "CreateLogStream", body, &p, err, len);
+	free(body);
+	if (rc < 0 && is_code(&p, "ResourceAlreadyExistsException"))
+		rc = 0;
+	pending_clear(&p);
+	body = rc < 0 ? NULL : cwlogs_put_body(r->group, stream, &rec, 1);
+	if (rc == 0 && !body) {
+		snprintf(err, len, "out of memory");
+		rc = -1;
+	}
+	if (body) {
+		rc = call(r, "PutLogEvents", body, &p, err, len);
+		free(body);
+		if (rc == 0 && cwlogs_rejected(p.body, 1, &(struct cwlogs_rejected){ 0 }) > 0) {
+			snprintf(err, len, "CloudWatch Logs rejected the event (its time is out of range)");
+			rc = -1;
+		}
+		pending_clear(&p);
+	}
+	r->paced = paced;
+	return rc;
 }
 
 int hosts_reader_job_exists(struct hosts_reader *r, char *err, size_t len)

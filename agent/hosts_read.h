@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aws.h"
 #include "records.h"
@@ -24,6 +25,24 @@ int hosts_reader_fetch(struct hosts_reader *r, struct hostset *set, char *err, s
 /* Whether the last failed call was throttled (worth asking again later,
  * unlike a refusal). */
 bool hosts_reader_throttled(const struct hosts_reader *r);
+
+/* GetLogEvents on one stream of the group, one page: from its start (token
+ * NULL) or from a nextForwardToken.  0 with *body the answer (caller frees),
+ * 1 when the stream (or group) does not exist yet, -1 with why in err. */
+int hosts_reader_get_events(struct hosts_reader *r, const char *stream, const char *token, char **body,
+			    char *err, size_t len);
+
+/* One event (message at ts_ms) into stream of the group, creating the
+ * stream if needed: 0, or -1 with why in err (naming the call that failed). */
+int hosts_reader_put_event(struct hosts_reader *r, const char *stream, const char *message, int64_t ts_ms,
+			   char *err, size_t len);
+
+/* From now on a throttled call fails at once (hosts_reader_throttled) for
+ * the caller to retry at its own pace, instead of after the SDKs' backoff. */
+void hosts_reader_paced(struct hosts_reader *r);
+
+/* Whether the last failed call was refused by IAM (AccessDenied). */
+bool hosts_reader_denied(const struct hosts_reader *r);
 
 /* Whether the job has any log stream at all: 1, 0, or -1 when that cannot
  * be told (the error is then in err). */

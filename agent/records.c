@@ -61,10 +61,8 @@ static void rec_clear(struct host_rec *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* algo-N hosts in numeric order, others after them by name. */
-static int host_cmp(const void *a, const void *b)
+int records_host_cmp(const char *x, const char *y)
 {
-	const char *x = ((const struct host_rec *)a)->host, *y = ((const struct host_rec *)b)->host;
 	bool ax = strncmp(x, "algo-", 5) == 0, ay = strncmp(y, "algo-", 5) == 0;
 
 	if (ax && ay) {
@@ -75,6 +73,11 @@ static int host_cmp(const void *a, const void *b)
 		return ax ? -1 : 1;
 	}
 	return strcmp(x, y);
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	return records_host_cmp(((const struct host_rec *)a)->host, ((const struct host_rec *)b)->host);
 }
 
 static struct host_rec *slot(struct hostset *set, const char *host)
@@ -95,7 +98,7 @@ static struct host_rec *slot(struct hostset *set, const char *host)
 
 /* Names and addresses end up in known_hosts and ssh_config lines: a record
  * must not be able to add lines or patterns there. */
-static bool plain_name(const char *s)
+bool records_plain_name(const char *s)
 {
 	if (!s || !*s || strlen(s) > 128)
 		return false;
@@ -105,13 +108,16 @@ static bool plain_name(const char *s)
 	return true;
 }
 
-static char *address_or_null(const char *s)
+bool records_address(const char *s)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1))
-		return strdup(s);
-	return NULL;
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+static char *address_or_null(const char *s)
+{
+	return records_address(s) ? strdup(s) : NULL;
 }
 
 static void take_record(struct host_rec *h, const cJSON *r, const char *stream, int64_t ts)
@@ -161,7 +167,7 @@ static int merge_message(struct hostset *set, const char *job, const char *strea
 		rec = m;
 	if (rec) {
 		host = str(rec, "host");
-		if (!plain_name(host) || !str(rec, "job") || strcmp(str(rec, "job"), job) != 0)
+		if (!records_plain_name(host) || !str(rec, "job") || strcmp(str(rec, "job"), job) != 0)
 			goto out;
 		struct host_rec *h = slot(set, host);
 		if (!h) {
@@ -172,7 +178,7 @@ static int merge_message(struct hostset *set, const char *job, const char *strea
 			take_record(h, rec, stream, ts);
 	} else if (event && strcmp(event, "hold_end") == 0) {
 		host = str(m, "host");
-		if (!plain_name(host) || !str(m, "job") || strcmp(str(m, "job"), job) != 0)
+		if (!records_plain_name(host) || !str(m, "job") || strcmp(str(m, "job"), job) != 0)
 			goto out;
 		struct host_rec *h = slot(set, host);
 		if (!h) {

@@ -38,6 +38,14 @@ char *records_filter_body(const char *group, const char *job, const char *token)
  * 0, or -1 if the body is not a FilterLogEvents answer. */
 int records_merge_page(struct hostset *set, const char *job, const char *body, char **next);
 
+/* algo-N hosts in numeric order, others after them by name (strcmp-like). */
+int records_host_cmp(const char *a, const char *b);
+
+/* Names and addresses end up in known_hosts and ssh_config lines, so a
+ * record's are taken only if plain (letters, digits, "._-") and numeric. */
+bool records_plain_name(const char *s);
+bool records_address(const char *s);
+
 const struct host_rec *records_find(const struct hostset *set, const char *host);
 void records_free(struct hostset *set);
 

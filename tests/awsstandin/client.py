@@ -103,11 +103,11 @@ class Control:
         return self.call("POST", "s3/objects", doc)
 
     def add_fault(self, type, operation="*", service="*", count=1, seconds=0.0,
-                  phase="before", group=None, stream=None):
+                  phase="before", group=None, stream=None, access_key=None):
         return self.call("POST", "faults", {
             "type": type, "operation": operation, "service": service,
             "count": count, "seconds": seconds, "phase": phase,
-            "group": group, "stream": stream})
+            "group": group, "stream": stream, "access_key": access_key})
 
     def faults(self):
         return self.call("GET", "faults")["faults"]

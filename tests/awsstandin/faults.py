@@ -24,6 +24,15 @@ Types:
                   itself gets ResourceNotFoundException
   access_denied   (Logs, SSM) 400 AccessDeniedException, as IAM answers a call no
                   policy allows
+
+``group`` and ``stream``: a stream_deleted fault deletes that stream (else
+the request's).  Any other fault given a group or a stream hits only
+requests naming that logGroupName / logStreamName, as an IAM policy can
+allow or deny an action on one log group's or log stream's ARN (e.g.
+access_denied for PutLogEvents on one stream while the others still work).
+``access_key``: the fault hits only requests signed with that access key,
+as a policy attached to one principal would (tests that give each host
+credentials of its own use it to single a host out).
 """
 
 import itertools
@@ -49,7 +58,7 @@ class Fault:
     _ids = itertools.count(1)
 
     def __init__(self, type, service="*", operation="*", count=1, seconds=0.0,
-                 phase="before", group=None, stream=None):
+                 phase="before", group=None, stream=None, access_key=None):
         if type not in FAULT_TYPES:
             raise FaultSpecError(f"unknown fault type {type!r}; one of {FAULT_TYPES}")
         if count is not None and int(count) < 1:
@@ -67,11 +76,19 @@ class Fault:
         self.phase = phase
         self.group = group
         self.stream = stream
+        self.access_key = access_key
         self.applied = 0
 
-    def matches(self, service, operation):
-        return (self.service in ("*", service)
-                and self.operation in ("*", operation))
+    def matches(self, service, operation, params=None, access_key=None):
+        if not (self.service in ("*", service) and self.operation in ("*", operation)):
+            return False
+        if self.access_key is not None and access_key != self.access_key:
+            return False
+        if self.type == "stream_deleted":
+            return True
+        params = params or {}
+        return ((self.group is None or params.get("logGroupName") == self.group)
+                and (self.stream is None or params.get("logStreamName") == self.stream))
 
     def describe(self):
         return {
@@ -84,6 +101,7 @@ class Fault:
             "phase": self.phase,
             "group": self.group,
             "stream": self.stream,
+            "access_key": self.access_key,
             "applied": self.applied,
         }
 
@@ -95,7 +113,7 @@ class FaultBook:
 
     def add(self, spec):
         allowed = {"type", "service", "operation", "count", "seconds", "phase",
-                   "group", "stream"}
+                   "group", "stream", "access_key"}
         unknown = set(spec) - allowed
         if unknown:
             raise FaultSpecError(f"unknown fault fields: {sorted(unknown)}")
@@ -106,11 +124,11 @@ class FaultBook:
             self._faults.append(fault)
         return fault
 
-    def take(self, service, operation):
+    def take(self, service, operation, params=None, access_key=None):
         """Consume one use of the first matching fault, or return None."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(service, operation):
+                if fault.matches(service, operation, params, access_key):
                     fault.applied += 1
                     if fault.remaining is not None:
                         fault.remaining -= 1

@@ -106,6 +106,7 @@ class AwsService:
         access_key = None
         fault = None
         response = None
+        params = None
         try:
             try:
                 operation = self.identify(request)
@@ -117,7 +118,7 @@ class AwsService:
                 access_key = verified.access_key
                 params = self.parse(request, operation)
 
-                fault = self.state.faults.take(self.name, operation)
+                fault = self.state.faults.take(self.name, operation, params, access_key)
                 if fault is not None:
                     if fault.type == "reset_before":
                         response = Response.dropped()
@@ -167,5 +168,14 @@ class AwsService:
                     message=response.error_message,
                     fault=fault_type,
                     access_key=access_key,
-                    extra=response.extra_log or None,
+                    extra=self.logged_params(params, response.extra_log) or None,
                 )
+
+    def logged_params(self, params, extra):
+        """The request log's extra fields: the response's, and the stream the
+        request named (as CloudTrail records requestParameters), so tests can
+        tell which stream a GetLogEvents or PutLogEvents was for, answered or not."""
+        out = dict(extra or {})
+        if isinstance(params, dict) and isinstance(params.get("logStreamName"), str):
+            out.setdefault("logStreamName", params["logStreamName"])
+        return out

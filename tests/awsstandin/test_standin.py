@@ -777,6 +777,39 @@ def test_fault_expired_token_and_stream_deleted(standin, logs):
     assert [e["message"] for e in ctl.events("g", "s")] == ["back"]
 
 
+def test_fault_scoped_to_a_stream(standin, logs):
+    # IAM can deny an action on one log stream's ARN: the fault hits calls
+    # naming that stream only, and is not used up by the others.
+    make_stream(logs)
+    logs.create_log_stream(logGroupName="g", logStreamName="other")
+    ctl = standin.control
+    mark = ctl.requests()["last_seq"]
+    ctl.add_fault("access_denied", operation="PutLogEvents", stream="other", count=None)
+    put(logs, [{"timestamp": now_ms(), "message": "fine"}])
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        logs.put_log_events(logGroupName="g", logStreamName="other",
+                            logEvents=[{"timestamp": now_ms(), "message": "x"}])
+    assert error_of(exc)[0] == "AccessDeniedException"
+    assert [e["message"] for e in ctl.events("g", "s")] == ["fine"]
+    assert ctl.faults()[0]["applied"] == 1
+    # The request log names the stream of each call, answered or refused.
+    log = ctl.requests(since=mark, operation="PutLogEvents")["requests"]
+    assert [(q["logStreamName"], q["error"]) for q in log] == [("s", None), ("other", "AccessDeniedException")]
+
+
+def test_fault_scoped_to_a_principal(standin, logs):
+    make_stream(logs)
+    ctl = standin.control
+    ctl.add_credentials("AKIASTANDINOTHER0001", "other/secret")
+    other = standin.logs_client(access_key="AKIASTANDINOTHER0001", secret_key="other/secret")
+    ctl.add_fault("access_denied", operation="FilterLogEvents", access_key="AKIASTANDINOTHER0001", count=None)
+    logs.filter_log_events(logGroupName="g")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        other.filter_log_events(logGroupName="g")
+    assert error_of(exc)[0] == "AccessDeniedException"
+    assert ctl.faults()[0]["applied"] == 1
+
+
 def test_rate_limits(standin, logs):
     defaults = standin.control.config(logs={"rate_limits_enabled": True})
     assert defaults["logs"]["rate_limits"]["FilterLogEvents"] == 5

@@ -455,6 +455,152 @@ def test_network_trust_when_cloudwatch_is_unreadable(bed, tmp_path, porthole_pat
         bed.stop_runs()
 
 
+# ---- the roster: the leader hands every record to the others ----------------------------
+
+
+def roster_stream(job_name):
+    return f"{job_name}/porthole-roster"
+
+
+def rosters(bed, job_name):
+    """The roster stream's events, read back with the real aws CLI, their messages parsed."""
+    if roster_stream(job_name) not in bed.streams(f"{job_name}/"):
+        return []
+    events = bed.standin.aws_get_log_events(netbed.LOG_GROUP, roster_stream(job_name))
+    return [json.loads(e["message"]) for e in events]
+
+
+def via(run):
+    """How the host's rendezvous finished: "roster" or "records" (its cluster_ready event)."""
+    ev = wait_for(lambda: events_named(run, "cluster_ready"), timeout=WAIT, interval=0.5,
+                  what=f"a cluster_ready event from {run.name}")
+    return ev[-1]["data"].get("via")
+
+
+def published(run):
+    rec = run.ready
+    return {"host_key": ed_key(rec["host_key"]), "client_key": ed_key(rec["client_key"])}
+
+
+def check_roster_entries(roster, runs):
+    assert roster["porthole"] == "roster" and roster["leader"] == "algo-1", roster
+    entries = {h["host"]: h for h in roster["hosts"]}
+    assert sorted(entries) == HOSTS, roster
+    for name, run in runs.items():
+        e = entries[name]
+        assert {"host_key": ed_key(e["host_key"]), "client_key": ed_key(e["client_key"])} == published(run), name
+        assert e["ip"] == run.ready["ip"] and e["port"] == run.ready["port"], (e, run.ready)
+
+
+def test_roster_stream_holds_one_event_naming_every_host(bed, job, porthole_path):
+    # The main job: algo-1, the leader, wrote one roster once it had every
+    # record; algo-2 and algo-3 read its stream (GetLogEvents), algo-1 never did.
+    need_cluster(porthole_path)
+    wait_done(job["algo-1"])
+    for r in job.values():
+        via(r)
+    (roster,) = rosters(bed, "job-cluster")
+    check_roster_entries(roster, job)
+    gets = {h: [q for q in qs if q.get("logStreamName") == roster_stream("job-cluster")]
+            for h, qs in bed.requests_by_host(operation="GetLogEvents").items()}
+    assert gets.get("algo-2") and gets.get("algo-3"), gets
+    assert not gets.get("algo-1"), gets["algo-1"]
+
+
+def test_followers_finish_through_the_roster_ignoring_a_stale_one(bed, porthole_path):
+    # An earlier attempt of the job (managed spot reuses job names) left a
+    # roster with other keys; then the job runs with algo-2's and algo-3's
+    # FilterLogEvents throttled without end, so only the roster can finish
+    # their rendezvous.  They ignore the stale roster, take algo-1's new one,
+    # and pin the keys the hosts published now.
+    need_cluster(porthole_path)
+    bed.stop_runs()
+    job_name = "job-roster"
+    logs = bed.standin.logs_client()
+    stale_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHstalestalestalestalestalestalestalestale00"
+    stale = {"porthole": "roster", "version": 1, "job": job_name, "leader": "algo-1",
+             "hosts": [{"host": h, "ip": f"10.99.0.{i}", "port": 22, "host_key": stale_key,
+                        "client_key": f"{stale_key} porthole-cluster@{h}", "gpus": 0, "record_ms": 1}
+                       for i, h in enumerate(HOSTS, 1)]}
+    logs.create_log_stream(logGroupName=netbed.LOG_GROUP, logStreamName=roster_stream(job_name))
+    logs.put_log_events(logGroupName=netbed.LOG_GROUP, logStreamName=roster_stream(job_name),
+                        logEvents=[{"timestamp": int(time.time() * 1000) - 60000, "message": json.dumps(stale)}])
+    ctl = bed.standin.control
+    runs = bed.new_runs(job_name)
+    mark = ctl.requests()["last_seq"]
+    try:
+        for name in ("algo-2", "algo-3"):
+            ctl.add_fault("throttle", service="logs", operation="FilterLogEvents", count=None,
+                          access_key=runs[name].credentials["AWS_ACCESS_KEY_ID"])
+        for r in runs.values():
+            r.start(["run", "--", "sh", "-c", f'echo started > "{r.output}/started"; exec sleep 3600'],
+                    cluster_env(porthole_path))
+        for r in runs.values():
+            wait_for(lambda: (r.output / "started").exists(), timeout=WAIT, interval=0.2,
+                     what=f"{r.name}'s training command")
+            r.wait_ready(timeout=WAIT)
+    finally:
+        ctl.clear_faults()
+    assert {n: via(r) for n, r in runs.items()} == {"algo-1": "records", "algo-2": "roster", "algo-3": "roster"}
+    # The stale roster, then algo-1's.
+    old, new = rosters(bed, job_name)
+    assert old == stale
+    check_roster_entries(new, runs)
+    keys = {n: ed_key(r.ready["host_key"]) for n, r in runs.items()}
+    for name, r in runs.items():
+        kh = netbed.parse_known_hosts(read(r.home / ".ssh" / "porthole_known_hosts"))
+        assert kh == {k: {keys[h]} for h in HOSTS for k in (h, bed.host(h).ip)}, (name, kh)
+        authorized = read(r.sock.parent / "authorized_keys.cluster")
+        assert stale_key.split()[1] not in authorized and all(
+            ed_key(x.ready["client_key"]).split()[1] in authorized for x in runs.values()), authorized
+        assert r.status()["cluster"] == {"state": "ready", "hosts": 3, "of": 3, "trust": "keys"}
+    for name in ("algo-2", "algo-3"):
+        assert "roster has other keys for this host" in runs[name].stderr, runs[name].describe()
+    by_host = bed.requests_by_host(since=mark)
+    # Only the leader's FilterLogEvents calls were answered; the others got
+    # there through GetLogEvents on the roster's stream.
+    answered = {h: [q for q in qs if q["operation"] == "FilterLogEvents" and q.get("error") is None]
+                for h, qs in by_host.items()}
+    assert answered.get("algo-1") and not answered.get("algo-2") and not answered.get("algo-3"), answered
+    for name in ("algo-2", "algo-3"):
+        assert any(q["operation"] == "GetLogEvents" and q.get("logStreamName") == roster_stream(job_name)
+                   for q in by_host.get(name, [])), name
+    bed.stop_runs()
+
+
+def test_leader_may_not_write_the_roster_everyone_finishes_through_the_records(bed, porthole_path):
+    # The job's role lacks logs:CreateLogStream/logs:PutLogEvents on the
+    # roster's stream: algo-1 says so once, naming both actions, and every
+    # host still finishes by searching the records itself.
+    need_cluster(porthole_path)
+    bed.stop_runs()
+    job_name = "job-noroster"
+    ctl = bed.standin.control
+    runs = bed.new_runs(job_name)
+    try:
+        for op in ("CreateLogStream", "PutLogEvents"):
+            ctl.add_fault("access_denied", service="logs", operation=op, count=None,
+                          stream=roster_stream(job_name))
+        for r in runs.values():
+            r.start(["run", "--", "sh", "-c", f'echo started > "{r.output}/started"; exec sleep 3600'],
+                    cluster_env(porthole_path))
+        for r in runs.values():
+            wait_for(lambda: (r.output / "started").exists(), timeout=WAIT, interval=0.2,
+                     what=f"{r.name}'s training command")
+            r.wait_ready(timeout=WAIT)
+        assert {n: via(r) for n, r in runs.items()} == {h: "records" for h in HOSTS}
+    finally:
+        ctl.clear_faults()
+    warns = [ln for ln in runs["algo-1"].stderr.splitlines() if "roster" in ln and "warn" in ln.lower()]
+    assert len(warns) == 1, runs["algo-1"].describe()
+    assert "logs:CreateLogStream" in warns[0] and "logs:PutLogEvents" in warns[0], warns[0]
+    assert rosters(bed, job_name) == []
+    for r in runs.values():
+        assert r.status()["cluster"] == {"state": "ready", "hosts": 3, "of": 3, "trust": "keys"}
+        assert not [ln for ln in r.stderr.splitlines() if ": error:" in ln and "cluster" in ln], r.describe()
+    bed.stop_runs()
+
+
 # ---- a host that never publishes -------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ and its own /etc/hosts naming the job's hosts.  The 3-host network-namespace
 bed is tests/integration/test_cluster.py.
 """
 
+import json
 import os
 import re
 import stat
@@ -215,6 +216,47 @@ def test_rendezvous_timeout_training_still_starts(hosts):
     # What is known is written: algo-1's own entry.
     assert (a.ssh_dir / "porthole_known_hosts").read_text().startswith("[algo-1]:")
     assert (a.sb.ml_root / "hostfile").read_text() == f"algo-1 slots={gpus_here() or 1}\n"
+
+
+def test_leader_never_publishes_times_out_naming_it(hosts):
+    # algo-1, the leader that would write the roster, never comes: algo-2
+    # reads no roster, and times out as it would without one, naming algo-1.
+    _, b = hosts(["algo-1", "algo-2"], "job-cl-noleader")
+    done = b.sb.marker("trained")
+    b.start(["sh", "-c", f"touch {done}; sleep 60"], PORTHOLE_RENDEZVOUS_TIMEOUT="3s")
+    wait_for(done.exists, timeout=WAIT, what="the training command after the timeout")
+    errs = [ln for ln in b.d.error_lines() if "PORTHOLE_RENDEZVOUS_TIMEOUT" in ln]
+    assert len(errs) == 1 and "cluster SSH: algo-1 published no" in errs[0], b.d.stderr
+    st = b.sb.status()
+    assert st["cluster"] == {"state": "failed", "hosts": 1, "of": 2, "trust": "keys", "reason": "timeout"}, st
+    assert (b.ssh_dir / "porthole_known_hosts").read_text().startswith("[algo-2]:")
+    assert (b.sb.ml_root / "hostfile").read_text() == f"algo-2 slots={gpus_here() or 1}\n"
+
+
+def test_roster_read_back_with_the_aws_cli(hosts, standin):
+    # Two hosts: algo-1, the leader, writes one roster event to
+    # JOB/porthole-roster in the job's log group; the real aws CLI reads it
+    # back with both hosts' current records, and algo-2 read that stream.
+    a, b = hosts(["algo-1", "algo-2"], "job-cl-roster")
+    mark = standin.control.requests()["last_seq"]
+    ra = a.start(["sleep", "60"])
+    rb = b.start(["sleep", "60"])
+    for h in (a, b):
+        wait_for(lambda: h.sb.status()["cluster"]["state"] == "ready", timeout=WAIT,
+                 what=f"{h.name}'s rendezvous")
+    events = standin.aws_get_log_events(GROUP, "job-cl-roster/porthole-roster")
+    assert len(events) == 1, events
+    roster = json.loads(events[0]["message"])
+    assert roster["porthole"] == "roster" and roster["job"] == "job-cl-roster" and roster["leader"] == "algo-1"
+    by_host = {e["host"]: e for e in roster["hosts"]}
+    assert sorted(by_host) == ["algo-1", "algo-2"], roster
+    for name, rec in (("algo-1", ra), ("algo-2", rb)):
+        e = by_host[name]
+        assert (e["ip"], e["port"], e["host_key"], e["client_key"], e["gpus"]) == (
+            rec["ip"], rec["port"], rec["host_key"], rec["client_key"], rec["gpus"]), (e, rec)
+        assert e["record_ms"] > 0
+    gets = standin.control.requests(since=mark, operation="GetLogEvents")["requests"]
+    assert gets and all(q["logStreamName"] == "job-cl-roster/porthole-roster" for q in gets), gets
 
 
 def test_exited_host_still_counts_as_published(hosts):

@@ -295,45 +295,77 @@ static void test_pace_small_job(void **state)
 	struct pace p;
 	(void)state;
 
-	/* 3 hosts: their share (0.9 s) is above the 300 ms floor. */
-	pace_init(&p, 3);
-	assert_int_equal(pace_after(&p, 1), 900000);
-	assert_int_equal(pace_after(&p, 1), 1350000);
-	assert_int_equal(pace_after(&p, 1), 2000000); /* 2.025 s, capped */
+	/* 3 hosts, a follower's FilterLogEvents: its share of what the leader
+	 * leaves (2 x 0.686 s) is above the 300 ms floor. */
+	pace_init(&p, 3, PACE_FOLLOWER);
+	assert_int_equal(pace_after(&p, 1), 1371428);
+	assert_int_equal(pace_after(&p, 1), 2000000); /* 2.06 s, capped */
 	assert_int_equal(pace_after(&p, 1), 2000000);
 	/* News: fast again. */
-	assert_int_equal(pace_after(&p, 2), 900000);
-	assert_int_equal(pace_after(&p, 2), 1350000);
+	assert_int_equal(pace_after(&p, 2), 1371428);
 	/* Throttled: the longest, and growing from there stays there. */
 	assert_int_equal(pace_throttled(&p), 2000000);
 	assert_int_equal(pace_after(&p, 2), 2000000);
-	/* A single host: the floor. */
-	pace_init(&p, 1);
+	/* The leader: 2.5 calls a second, growing to 600 ms without news. */
+	pace_init(&p, 3, PACE_LEADER);
+	assert_int_equal(pace_after(&p, 1), 533333);
+	assert_int_equal(pace_after(&p, 1), 600000);
+	assert_int_equal(pace_after(&p, 1), 600000);
+	assert_int_equal(pace_after(&p, 2), 533333);
+	/* The roster: the small-job floor, growing to 600 ms. */
+	pace_init(&p, 3, PACE_ROSTER);
 	assert_int_equal(pace_after(&p, 0), 300000);
 	assert_int_equal(pace_after(&p, 0), 450000);
+	assert_int_equal(pace_after(&p, 0), 600000);
+	/* A single host: the floor, growing to 2 s as before the roster. */
+	pace_init(&p, 1, PACE_LEADER);
+	assert_int_equal(pace_after(&p, 0), 300000);
+	assert_int_equal(pace_after(&p, 0), 450000);
+	assert_int_equal(pace_throttled(&p), 2000000);
+}
+
+/* The shortest delay a pace ever gives (news every time). */
+static uint64_t shortest(size_t n, enum pace_role role)
+{
+	struct pace p;
+	uint64_t best = UINT64_MAX;
+
+	pace_init(&p, n, role);
+	for (size_t known = 1; known <= n + 1; known++) {
+		uint64_t d = pace_after(&p, known);
+		best = d < best ? d : best;
+	}
+	TU_CHECK(pace_mean_usec(&p) == best * 3 / 4, "%zu hosts: mean %llu", n, (unsigned long long)pace_mean_usec(&p));
+	return best;
 }
 
 static void test_pace_share_of_quota(void **state)
 {
 	(void)state;
 
-	/* However big the job, all hosts together average under 5 calls a
-	 * second: each waits 3/4 of its delay on average, and its delay is
-	 * never below its share. */
-	for (size_t n = 1; n <= 256; n++) {
-		struct pace p;
-		uint64_t shortest = UINT64_MAX;
-		pace_init(&p, n);
-		for (size_t known = 1; known <= n; known++) {
-			uint64_t d = pace_after(&p, known); /* news every time: always the shortest */
-			shortest = d < shortest ? d : shortest;
-		}
-		double per_second = (double)n / (0.75 * (double)shortest / 1e6);
-		TU_CHECK(per_second <= 4.5, "%zu hosts: %.2f calls a second", n, per_second);
-		/* 16 hosts: 4.8 s apiece, never more often. */
-		if (n == 16)
-			TU_CHECK(shortest == 4800000, "16 hosts: shortest delay %llu", (unsigned long long)shortest);
+	/* However big the job, all hosts together average under both quotas
+	 * (FilterLogEvents 5, GetLogEvents 25 calls a second, with a margin):
+	 * each waits 3/4 of its delay on average, and its delay is never below
+	 * its share.  The leader alone keeps about half of FilterLogEvents. */
+	static const size_t sizes[] = { 1, 2, 3, 16, 64, 256 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+		double lead = 1e6 / (0.75 * (double)shortest(n, PACE_LEADER));
+		double follow = 1e6 / (0.75 * (double)shortest(n, PACE_FOLLOWER));
+		double roster = 1e6 / (0.75 * (double)shortest(n, PACE_ROSTER));
+		double filter = lead + (double)(n - 1) * follow, get = (double)(n - 1) * roster;
+		TU_CHECK(filter <= 4.5, "%zu hosts: %.2f FilterLogEvents a second", n, filter);
+		TU_CHECK(get <= 22.5, "%zu hosts: %.2f GetLogEvents a second", n, get);
+		TU_CHECK(n == 1 || (lead >= 2.4 && lead <= 2.6), "%zu hosts: the leader's %.2f a second", n, lead);
+		/* No host faster than the small-job floor. */
+		TU_CHECK(lead <= 4.45 && follow <= 4.45 && roster <= 4.45, "%zu hosts: under the floor", n);
 	}
+	/* 16 hosts: the others read the roster every 1 s at most (0.75 s on
+	 * average), and search the records every 10.3 s. */
+	TU_CHECK(shortest(16, PACE_ROSTER) == 1000000, "16 hosts: roster %llu",
+		 (unsigned long long)shortest(16, PACE_ROSTER));
+	TU_CHECK(shortest(16, PACE_FOLLOWER) == 10285713, "16 hosts: follower %llu",
+		 (unsigned long long)shortest(16, PACE_FOLLOWER));
 	TU_END();
 }
 
