@@ -216,7 +216,9 @@ class Porthole:
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> dict:
         def check():
             r = self.ready_record()
-            if r is None and self.proc.poll() is not None:
+            # Read again once it has exited: it may have printed the record
+            # and exited between the read and the poll.
+            if r is None and self.proc.poll() is not None and (r := self.ready_record()) is None:
                 raise AssertionError(
                     f"porthole exited ({self.proc.returncode}) before it was ready\n"
                     f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
