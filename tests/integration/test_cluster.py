@@ -470,6 +470,18 @@ def rosters(bed, job_name):
     return [json.loads(e["message"]) for e in events]
 
 
+def start_training(runs, porthole_path):
+    """Start porthole with cluster SSH on every host, each with a training
+    command that says it started; wait for every command and record."""
+    for r in runs.values():
+        r.start(["run", "--", "sh", "-c", f'echo started > "{r.output}/started"; exec sleep 3600'],
+                cluster_env(porthole_path))
+    for r in runs.values():
+        wait_for(lambda: (r.output / "started").exists(), timeout=WAIT, interval=0.2,
+                 what=f"{r.name}'s training command")
+        r.wait_ready(timeout=WAIT)
+
+
 def via(run):
     """How the host's rendezvous finished: "roster" or "records" (its cluster_ready event)."""
     ev = wait_for(lambda: events_named(run, "cluster_ready"), timeout=WAIT, interval=0.5,
@@ -532,13 +544,7 @@ def test_followers_finish_through_the_roster_ignoring_a_stale_one(bed, porthole_
         for name in ("algo-2", "algo-3"):
             ctl.add_fault("throttle", service="logs", operation="FilterLogEvents", count=None,
                           access_key=runs[name].credentials["AWS_ACCESS_KEY_ID"])
-        for r in runs.values():
-            r.start(["run", "--", "sh", "-c", f'echo started > "{r.output}/started"; exec sleep 3600'],
-                    cluster_env(porthole_path))
-        for r in runs.values():
-            wait_for(lambda: (r.output / "started").exists(), timeout=WAIT, interval=0.2,
-                     what=f"{r.name}'s training command")
-            r.wait_ready(timeout=WAIT)
+        start_training(runs, porthole_path)
     finally:
         ctl.clear_faults()
     assert {n: via(r) for n, r in runs.items()} == {"algo-1": "records", "algo-2": "roster", "algo-3": "roster"}
@@ -581,13 +587,7 @@ def test_leader_may_not_write_the_roster_everyone_finishes_through_the_records(b
         for op in ("CreateLogStream", "PutLogEvents"):
             ctl.add_fault("access_denied", service="logs", operation=op, count=None,
                           stream=roster_stream(job_name))
-        for r in runs.values():
-            r.start(["run", "--", "sh", "-c", f'echo started > "{r.output}/started"; exec sleep 3600'],
-                    cluster_env(porthole_path))
-        for r in runs.values():
-            wait_for(lambda: (r.output / "started").exists(), timeout=WAIT, interval=0.2,
-                     what=f"{r.name}'s training command")
-            r.wait_ready(timeout=WAIT)
+        start_training(runs, porthole_path)
         assert {n: via(r) for n, r in runs.items()} == {h: "records" for h in HOSTS}
     finally:
         ctl.clear_faults()
