@@ -46,13 +46,20 @@ static void on_flushed(void *ud)
 	sd_event_exit(p->loop, p->exit_code);
 }
 
+/* What is left of PORTHOLE_FLUSH_TIMEOUT for the next exit step. */
+static uint64_t exit_time_left(const struct porthole *p)
+{
+	uint64_t now = clock_mono_usec();
+
+	return p->exit_deadline > now ? p->exit_deadline - now : 0;
+}
+
 /* Then the events (the deregistration's among them) get what is left. */
 static void on_ssm_stopped(void *ud)
 {
 	struct porthole *p = ud;
-	uint64_t now = clock_mono_usec();
 
-	if (!publish_flush(p, p->exit_deadline > now ? p->exit_deadline - now : 0, on_flushed))
+	if (!publish_flush(p, exit_time_left(p), on_flushed))
 		sd_event_exit(p->loop, p->exit_code);
 }
 
@@ -61,9 +68,8 @@ static void on_ssm_stopped(void *ud)
 static void on_ssh_drained(void *ud)
 {
 	struct porthole *p = ud;
-	uint64_t now = clock_mono_usec(), left = p->exit_deadline > now ? p->exit_deadline - now : 0;
 
-	if (!ssm_stop(p->ssm, left / 2, on_ssm_stopped, p))
+	if (!ssm_stop(p->ssm, exit_time_left(p) / 2, on_ssm_stopped, p))
 		on_ssm_stopped(p);
 }
 
