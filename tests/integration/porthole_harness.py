@@ -428,6 +428,9 @@ class Sandbox:
             text=True,
             cwd=str(self.root),
             start_new_session=True,
+            # Tests stop these with SIGINT, as Ctrl-C would; a runner started in
+            # the background (`cmd &`) passes SIGINT down ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self._procs.append(p)
         return p
