@@ -226,7 +226,8 @@ static size_t resolve_all(struct helper *h, uint64_t until, void (*progress)(str
 		uint64_t now = clock_mono_usec();
 		if (n == h->j->n_hosts || now >= until)
 			return n;
-		sleep_usec(jitter(delay) < until - now ? jitter(delay) : until - now);
+		uint64_t nap = jitter(delay);
+		sleep_usec(nap < until - now ? nap : until - now);
 		delay = delay * 2 > RESOLVE_MAX ? RESOLVE_MAX : delay * 2;
 	}
 }
