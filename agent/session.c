@@ -295,6 +295,7 @@ static ssh_channel on_session_open(ssh_session s, void *ud)
 
 	if (!c->authed || c->n_items >= MAX_ITEMS || !(sc = schan_new(&c->ctx)))
 		return NULL;
+	c->last_activity = clock_mono_usec();
 	add_item(c, IT_CHAN, sc);
 	return schan_channel(sc);
 }
@@ -308,6 +309,7 @@ static int on_message(ssh_session s, ssh_message msg, void *ud)
 
 	if (!c->authed || c->n_items >= MAX_ITEMS)
 		return 1;
+	c->last_activity = clock_mono_usec();
 	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP) {
 		struct fwd *f = fwd_direct(&c->ctx, msg);
 		if (!f)

@@ -31,6 +31,7 @@ struct schan {
 	char tty[64], term[128];
 	pid_t pid;                 /* 0 until started */
 	bool on_pty, exited, finished, remote_closed;
+	bool requested;            /* a client request since the last tick */
 	int wstatus;
 	int exec_errno;
 	char what[32];             /* shell, exec, subsystem sftp */
@@ -298,6 +299,8 @@ static int on_pty(ssh_session s, ssh_channel ch, const char *term, int cols, int
 	(void)s;
 	(void)ch;
 
+	sc->requested = true;
+
 	if (sc->pid || sc->slave >= 0)
 		return -1;
 	if (sc->ctx->key->o.no_pty) {
@@ -328,6 +331,8 @@ static int on_window(ssh_session s, ssh_channel ch, int cols, int rows, int px, 
 	(void)s;
 	(void)ch;
 
+	sc->requested = true;
+
 	if (fd >= 0)
 		ioctl(fd, TIOCSWINSZ, &ws);
 	return 0;
@@ -337,6 +342,7 @@ static int on_shell(ssh_session s, ssh_channel ch, void *ud)
 {
 	(void)s;
 	(void)ch;
+	((struct schan *)ud)->requested = true;
 	return start(ud, "shell", NULL);
 }
 
@@ -344,6 +350,7 @@ static int on_exec(ssh_session s, ssh_channel ch, const char *cmd, void *ud)
 {
 	(void)s;
 	(void)ch;
+	((struct schan *)ud)->requested = true;
 	return start(ud, "exec", cmd);
 }
 
@@ -351,6 +358,7 @@ static int on_subsystem(ssh_session s, ssh_channel ch, const char *name, void *u
 {
 	(void)s;
 	(void)ch;
+	((struct schan *)ud)->requested = true;
 	return start(ud, "subsystem", name);
 }
 
@@ -359,6 +367,8 @@ static int on_env(ssh_session s, ssh_channel ch, const char *name, const char *v
 	struct schan *sc = ud;
 	(void)s;
 	(void)ch;
+
+	sc->requested = true;
 
 	if (sc->pid || !env_client_may_set(name) || sc->client_env.n >= 64)
 		return -1;
@@ -419,6 +429,11 @@ bool schan_tick(struct schan *sc, uint64_t *last_activity)
 	/* The client closed it: schan_free ends what still runs. */
 	if (sc->remote_closed)
 		return true;
+	/* Requests are traffic too: a slow start is not an idle session. */
+	if (sc->requested) {
+		sc->requested = false;
+		*last_activity = clock_mono_usec();
+	}
 	if (!sc->pid)
 		return false;
 	if (sc->exited && sc->on_pty)

@@ -19,7 +19,7 @@ ssh_channel schan_channel(const struct schan *sc);
 
 /* Between polls: move data, and finish when the command has ended and its
  * output is out.  True when the channel is over (then schan_free it).
- * *last_activity becomes now when bytes moved. */
+ * *last_activity becomes now when bytes moved or the client made a request. */
 bool schan_tick(struct schan *sc, uint64_t *last_activity);
 
 /* porthole is stopping: SIGHUP to the command, which then ends the usual
