@@ -89,7 +89,9 @@ class SshServer:
 
     # -- clients
     def opts(self, key: Path | None = None, extra: list[str] = ()) -> list[str]:
+        # ssh keeps the first value of an option: extra goes first, so it can override.
         return [
+            *extra,
             "-F", "/dev/null",
             "-o", f"UserKnownHostsFile={self.known_hosts}",
             "-o", "StrictHostKeyChecking=yes",
@@ -97,7 +99,6 @@ class SshServer:
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=20",
             "-i", str(key or self.key),
-            *extra,
         ]
 
     def env(self) -> dict:
