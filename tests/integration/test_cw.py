@@ -407,8 +407,16 @@ def test_idle_makes_no_requests(sb, standin):
     d = serve(sb, standin)
     emit(sb, "z", 5)
     wait_msgs(standin, "z", 5)
-    time.sleep(0.5)
-    mark = standin.control.requests()["last_seq"]
+
+    def all_puts_logged():
+        # The stand-in logs a call just after it stored its events: mark only
+        # once every stored event's call is in the log.
+        stored = len(standin.control.events(GROUP, STREAM))
+        log = standin.control.requests(operation="PutLogEvents")
+        return log if sum(r.get("events_accepted", 0) for r in log["requests"]) >= stored else None
+
+    mark = wait_for(all_puts_logged, timeout=WAIT, what="the calls that stored the events in the request log")[
+        "last_seq"]
     time.sleep(5)
     assert standin.control.requests(since=mark)["requests"] == []
     assert stop(d) == 0
