@@ -159,7 +159,7 @@ class StandinProcess:
     """Run standin.py as a subprocess; a context manager that always stops it."""
 
     def __init__(self, state_dir=None, region=DEFAULT_REGION, host="127.0.0.1",
-                 extra_args=(), ready_timeout=30, stderr_path=None):
+                 extra_args=(), ready_timeout=60, stderr_path=None):
         self.region = region
         self.host = host
         self.extra_args = list(extra_args)

@@ -35,6 +35,9 @@ SLOW = os.environ.get("PORTHOLE_SAN", "") not in ("", "0")
 READY_TIMEOUT = 60.0 if SLOW else 30.0
 EXIT_TIMEOUT = 60.0 if SLOW else 30.0
 CLI_TIMEOUT = 60.0 if SLOW else 30.0
+# wait_for's and wait_state's default: something that happens "soon", on a
+# shared, loaded machine.
+WAIT_TIMEOUT = 60.0 if SLOW else 30.0
 
 # A non-PORTHOLE_ variable every process of one sandbox inherits, so teardown
 # finds (and kills) whatever the test started, wherever it was reparented.
@@ -55,7 +58,7 @@ def porthole_bin() -> str:
     raise RuntimeError("set PORTHOLE_BIN to the porthole binary")
 
 
-def wait_for(pred: Callable[[], object], timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+def wait_for(pred: Callable[[], object], timeout: float = WAIT_TIMEOUT, interval: float = 0.05, what: str = "condition"):
     """Poll pred until it returns something truthy; return that value."""
     deadline = time.monotonic() + timeout
     last_exc = None
@@ -446,7 +449,7 @@ class Sandbox:
             return None
         return json.loads(r.stdout)
 
-    def wait_state(self, state: str, timeout: float = 20.0) -> dict:
+    def wait_state(self, state: str, timeout: float = WAIT_TIMEOUT) -> dict:
         box = {}
 
         def check():

@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from porthole_harness import SLOW, Sandbox, children_of, wait_for
+from porthole_harness import SLOW, WAIT_TIMEOUT, Sandbox, children_of, wait_for
 
 SSH = shutil.which("ssh", path="/usr/bin:/bin") or "/usr/bin/ssh"
 SCP = shutil.which("scp", path="/usr/bin:/bin") or "/usr/bin/scp"
@@ -129,7 +129,7 @@ class SshServer:
         return subprocess.run(argv, input=batch.encode(), capture_output=True, env=self.env(), timeout=timeout)
 
     # -- the server's side
-    def wait_log(self, needle: str, timeout: float = 30.0) -> str:
+    def wait_log(self, needle: str, timeout: float = WAIT_TIMEOUT) -> str:
         return wait_for(lambda: needle in self.d.stderr and self.d.stderr, timeout=timeout,
                         what=f"{needle!r} in porthole's log")
 

@@ -168,7 +168,12 @@ def test_fault_no_loss(sb, standin, fault):
     assert set(got) == {f"f{k} {i}" for k in range(3) for i in range(1, n // 3 + 1)}
     if fault in BEFORE:
         assert len(got) == n, f"duplicates after {fault}: {len(got)} stored for {n}"
-    applied = [r for r in standin.control.requests()["requests"] if r.get("fault") == fault]
+    # The stand-in logs a request after it stored its events (delay,
+    # reset_after): the last faulted call may be logged just after its events
+    # show up.
+    applied = wait_for(lambda: (lambda a: a if len(a) >= 2 else None)(
+        [r for r in standin.control.requests()["requests"] if r.get("fault") == fault]),
+        timeout=WAIT, what=f"two {fault} faults in the request log")
     assert len(applied) == 2, applied
     assert stop(d) == 0
 
@@ -192,16 +197,20 @@ def test_stream_deleted_is_recreated(sb, standin):
 def test_kill9_restart_sends_backlog(sb, standin):
     standin.control.create_group(GROUP)
     # First porthole: CloudWatch unreachable (nothing listens there).
+    # Bound but not listening: connections are refused, and no other process
+    # (a parallel run's stand-in) can take the port while it is in use here.
     dead = socket.socket()
     dead.bind(("127.0.0.1", 0))
     dead_url = f"http://127.0.0.1:{dead.getsockname()[1]}"
-    dead.close()
     env = cw_env(sb, standin, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=dead_url, PORTHOLE_LOG_STREAM=None)
-    d1 = sb.start(["serve"], env=env)
-    emit(sb, "backlog", 40)
-    wait_for(lambda: "cannot send" in d1.stderr, timeout=WAIT, what="the unreachable warning")
-    d1.signal(signal.SIGKILL)
-    d1.wait()
+    try:
+        d1 = sb.start(["serve"], env=env)
+        emit(sb, "backlog", 40)
+        wait_for(lambda: "cannot send" in d1.stderr, timeout=WAIT, what="the unreachable warning")
+        d1.signal(signal.SIGKILL)
+        d1.wait()
+    finally:
+        dead.close()
     # Second porthole, same spool, reachable: the backlog goes first, to the
     # same stream (the epoch is the first porthole's).
     env["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = standin.url
@@ -267,6 +276,10 @@ def test_wrong_credentials_one_clear_error(sb, standin):
         emit(sb, f"w{k}", 2)
         time.sleep(1.5)
     wait_for(lambda: d.error_lines(), timeout=WAIT, what="an error")
+    # Several attempts first (the retries back off from 2 s): only then does
+    # one error line for all of them say something.
+    wait_for(lambda: len(standin.control.requests(operation="CreateLogStream")["requests"]) >= 2,
+             timeout=WAIT, what="a second CreateLogStream attempt")
     lines = [l for l in d.stderr.splitlines() if "CloudWatch Logs: cannot send" in l]
     assert len(lines) == 1, d.stderr
     assert "InvalidSignatureException" in lines[0] and lines[0].startswith("porthole: error:")
@@ -280,16 +293,19 @@ def test_wrong_credentials_one_clear_error(sb, standin):
 
 def test_network_isolation_keeps_exit_status(sb, standin):
     # No credentials at all, IMDS unreachable, inside a "training job".
+    # Bound but not listening (refused), and taken for the test's length.
     dead = socket.socket()
     dead.bind(("127.0.0.1", 0))
     imds = f"http://127.0.0.1:{dead.getsockname()[1]}"
-    dead.close()
     env = cw_env(sb, standin, creds=None, PORTHOLE_CLOUDWATCH=None, AWS_EC2_METADATA_DISABLED=None,
                  AWS_EC2_METADATA_SERVICE_ENDPOINT=imds, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=None,
                  TRAINING_JOB_ARN="arn:aws:sagemaker:us-east-1:123456789012:training-job/job-cw")
     t0 = time.monotonic()
-    d = sb.run_cmd(["sh", "-c", "echo training; exit 7"], env=env, settings=["--hold", "never"])
-    assert d.wait() == 7
+    try:
+        d = sb.run_cmd(["sh", "-c", "echo training; exit 7"], env=env, settings=["--hold", "never"])
+        assert d.wait() == 7
+    finally:
+        dead.close()
     assert time.monotonic() - t0 < 15
     warn = [l for l in d.stderr.splitlines() if "CloudWatch Logs: cannot send" in l]
     assert len(warn) == 1 and "no AWS credentials" in warn[0], d.stderr
@@ -326,7 +342,10 @@ def test_container_credentials_full_uri(sb, standin):
               AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(tokfile))
     emit(sb, "c", 4)
     wait_msgs(standin, "c", 4)
-    reqs = standin.control.requests()["requests"]
+    # The stand-in logs a call just after it stored its events.
+    reqs = wait_for(lambda: (lambda rs: rs if any(r.get("operation") == "PutLogEvents" and r["status"] == 200
+                                                  for r in rs) else None)(standin.control.requests()["requests"]),
+                    timeout=WAIT, what="the PutLogEvents call in the request log")
     assert any(r["service"] == "container_credentials" and r["status"] == 200 for r in reqs)
     puts = [r for r in reqs if r.get("operation") == "PutLogEvents"]
     assert puts and all(r["access_key"].startswith("ASIA") for r in puts)
@@ -361,14 +380,21 @@ def test_expired_credentials_are_refreshed(sb, standin):
               AWS_CONTAINER_CREDENTIALS_FULL_URI=standin.url + "/v2/credentials/standin-creds")
     emit(sb, "e", 2)
     wait_msgs(standin, "e", 2)
-    # The server now says the cached set expired: porthole fetches a new one.
+
+    def put_keys():
+        return {r["access_key"] for r in standin.control.requests(operation="PutLogEvents")["requests"]
+                if r["status"] == 200}
+
+    # The stand-in logs a call just after it stored its events: wait for it.
+    wait_for(put_keys, timeout=WAIT, what="the PutLogEvents call in the request log")
     key = [r for r in standin.control.requests(operation="PutLogEvents")["requests"]][-1]["access_key"]
+    # The server now says the cached set expired: porthole fetches a new one.
     standin.control.expire_credentials(key)
     standin.control.config(container_credentials={"rotate_each_fetch": True})
     emit(sb, "x", 2)
     wait_msgs(standin, "x", 2)
-    keys = {r["access_key"] for r in standin.control.requests(operation="PutLogEvents")["requests"]
-            if r["status"] == 200}
+    keys = wait_for(lambda: (lambda k: k if len(k) >= 2 else None)(put_keys()), timeout=WAIT,
+                    what="a PutLogEvents call with the new credentials in the request log")
     assert len(keys) >= 2
     assert stop(d) == 0
 
@@ -381,8 +407,16 @@ def test_idle_makes_no_requests(sb, standin):
     d = serve(sb, standin)
     emit(sb, "z", 5)
     wait_msgs(standin, "z", 5)
-    time.sleep(0.5)
-    mark = standin.control.requests()["last_seq"]
+
+    def all_puts_logged():
+        # The stand-in logs a call just after it stored its events: mark only
+        # once every stored event's call is in the log.
+        stored = len(standin.control.events(GROUP, STREAM))
+        log = standin.control.requests(operation="PutLogEvents")
+        return log if sum(r.get("events_accepted", 0) for r in log["requests"]) >= stored else None
+
+    mark = wait_for(all_puts_logged, timeout=WAIT, what="the calls that stored the events in the request log")[
+        "last_seq"]
     time.sleep(5)
     assert standin.control.requests(since=mark)["requests"] == []
     assert stop(d) == 0

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from porthole_harness import PYTHON, RECORDER, parse_iso, read_lines, stale_socket, wait_for
+from porthole_harness import PYTHON, RECORDER, SLOW, parse_iso, read_lines, stale_socket, wait_for
 
 LONG = "5m"
 
@@ -410,11 +410,16 @@ def test_cli_without_porthole(sb, args, stale):
 
 def test_session_keeps_before_start_hold(sb):
     cmd = sb.script("train.sh", f"touch {sb.root}/started\nexit 0\n")
-    d = sb.run_cmd([str(cmd)], env={"PORTHOLE_HOLD_BEFORE": "1", "PORTHOLE_WINDOW": "4s",
+    # The session must be attached before the window ends, which counts from
+    # porthole's start: long enough for a slow CLI on a loaded machine.
+    window = 20 if SLOW else 10
+    d = sb.run_cmd([str(cmd)], env={"PORTHOLE_HOLD_BEFORE": "1", "PORTHOLE_WINDOW": f"{window}s",
                                     "PORTHOLE_IDLE_GRACE": "1s", "PORTHOLE_HOLD": "never"})
     a = sb.spawn_cli("attach")
     wait_for(lambda: sb.status()["sessions"] == 1, what="the attach session")
-    time.sleep(5)  # past the 4 s window
+    assert not sb.marker("started").exists(), "the window ended before the session was attached"
+    # 1 s past the window (the deadline is given to the second)
+    time.sleep(max(0.0, parse_iso(d.ready["deadline"]) + 2.0 - time.time()))
     st = sb.status()
     assert st["state"] == "waiting-before-start", st
     assert not sb.marker("started").exists()

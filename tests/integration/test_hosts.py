@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -190,6 +191,16 @@ def test_ssh_waits_for_a_host_that_starts_later(standin):
         j.cleanup()
 
 
+def readline(p, timeout):
+    """The next line of p's stdout, failing (not hanging) after timeout."""
+    got = []
+    t = threading.Thread(target=lambda: got.append(p.stdout.readline()), daemon=True)
+    t.start()
+    t.join(timeout)
+    assert got, f"no line from {p.args} within {timeout}s"
+    return got[0]
+
+
 def test_watch_follows_hosts_until_gone(standin):
     j = Job(standin, 1, job="job-watch", start=False)
     try:
@@ -197,7 +208,7 @@ def test_watch_follows_hosts_until_gone(standin):
         time.sleep(1)
         assert p.poll() is None
         j.start("algo-1")
-        line = p.stdout.readline()
+        line = readline(p, WAIT)
         doc = json.loads(line)
         assert [h["host"] for h in doc["hosts"]] == ["algo-1"] and doc["hosts"][0]["gone"] is False
         j.boxes["algo-1"].cli_ok("release")

@@ -53,7 +53,10 @@ for i in 1 2 3; do
   sh -c '{orphan} 4 {root}/late-'$i' >/dev/null 2>&1 &'
 done
 # wait until the early ones have died, so they die while the command runs
-while [ ! -e {root}/early-5 ]; do sleep 0.05; done
+# (each of them: they need not finish in the order they were started)
+for i in 1 2 3 4 5; do
+  while [ ! -e {root}/early-$i ]; do sleep 0.05; done
+done
 touch {root}/command-done
 exit 0
 """,

@@ -200,8 +200,8 @@ def test_training_starts_without_waiting_for_ssh(sb):
     # between them.
     marker = sb.root / "started"
     srv = SshServer(sb, cmd=["sh", "-c", f"touch {marker}; sleep 30"])
-    from porthole_harness import wait_for
-    wait_for(marker.exists, timeout=10, what="the training command")
+    from porthole_harness import READY_TIMEOUT, wait_for
+    wait_for(marker.exists, timeout=READY_TIMEOUT, what="the training command")
     assert srv.ssh("true").returncode == 0
 
 

@@ -127,12 +127,16 @@ def test_dynamic_forward(sb, http):
 
 def test_forward_to_closed_port_fails_cleanly(sb):
     srv = SshServer(sb)
-    lport, dead = free_port(), free_port()
-    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{dead}")
-    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
-    with pytest.raises(Exception):
-        fetch(lport)
-    srv.wait_log("Connection refused")
+    # Bound but not listening: refused, and no parallel run can take the port meanwhile.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]
+        lport = free_port()
+        p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{dead}")
+        wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+        with pytest.raises(Exception):
+            fetch(lport)
+        srv.wait_log("Connection refused")
     assert srv.ssh("echo still").stdout == b"still\n"
     p.kill()
 

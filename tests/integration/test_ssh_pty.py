@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from porthole_harness import proc_cmdline, tagged_pids, wait_for
 from sshutil import SshServer, make_key, no_sanitizer_reports, pub  # noqa: F401
 
 
@@ -130,7 +131,11 @@ def test_ctrl_c_interrupts(term_srv):
     t = Terminal(term_srv)
     t.run("true", timeout=30)
     t.send("sleep 100; echo NOT''REACHED\r")
-    time.sleep(0.5)
+    # Ctrl-C while the sleep runs (a ^C still in the input queue would only
+    # discard the line): the session's processes carry the sandbox's tag.
+    sb = term_srv.sb
+    wait_for(lambda: any(proc_cmdline(p) == ["sleep", "100"] for p in tagged_pids(sb.tag)), timeout=30,
+             what="the sleep to run")
     start = time.monotonic()
     t.send("\x03")
     out = t.run("echo after", timeout=10)

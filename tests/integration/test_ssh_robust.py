@@ -103,13 +103,21 @@ def test_killing_a_session_process_leaves_the_rest(sb):
 def test_session_keeps_the_hold(sb):
     # The command fails, the hold is 2 s, the idle grace 1 s: a session
     # connected across the deadline keeps porthole alive until it ends.
-    srv = SshServer(sb, cmd=["sh", "-c", "sleep 0.5; exit 3"],
+    # The test says when the command fails (go) and when the session ends
+    # (done), so a slow login or status call cannot end the hold or the
+    # session before it is checked.
+    go, done = sb.marker("go"), sb.marker("done")
+    srv = SshServer(sb, cmd=["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.05; done; exit 3"],
                     env={"PORTHOLE_HOLD": "on-failure", "PORTHOLE_WINDOW": "2s", "PORTHOLE_IDLE_GRACE": "1s"})
-    p = srv.popen("echo in; sleep 5; echo out")
+    p = srv.popen(f"echo in; while [ ! -e {done} ]; do sleep 0.05; done; echo out")
     assert p.stdout.readline() == b"in\n"
     wait_for(lambda: sb.status().get("sessions") == 1, timeout=20, what="the session to be counted")
-    time.sleep(3.5)
+    go.touch()
+    sb.wait_state("holding")
+    time.sleep(3.5)  # past the 2 s window and the 1 s grace
     assert srv.d.alive(), "porthole ended while a session was connected"
+    assert sb.status()["sessions"] == 1
+    done.touch()
     assert p.wait(timeout=30) == 0
     assert srv.d.wait(timeout=30) == 3
 

@@ -216,7 +216,11 @@ def test_remote_debug_detected_publishes_sagemaker_target(sb):
 def test_session_worker_keeps_hold(sb, standin):
     go = sb.marker("go")
     cmd = ["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.1; done; exit 3"]
-    d = sb.run_cmd(cmd, env=ssm_env(sb, standin, PORTHOLE_CLOUDWATCH="off"),
+    # porthole counts every ssm-session-worker in its /proc: where it can be,
+    # PID 1 of a PID namespace of its own (as in a container), so that the
+    # workers of a parallel test run are not counted here.
+    pid1 = os.geteuid() == 0 and shutil.which("unshare", path="/usr/bin:/bin") is not None
+    d = sb.run_cmd(cmd, env=ssm_env(sb, standin, PORTHOLE_CLOUDWATCH="off"), pid1=pid1,
                    settings=["--hold", "on-failure", "--window", "1s", "--idle-grace", "2s"])
     # After registration: before it, the child is `amazon-ssm-agent -register`.
     wait_for(lambda: "registered as managed instance" in d.stderr or None, timeout=WAIT, what="registration")
