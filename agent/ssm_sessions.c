@@ -65,6 +65,38 @@ size_t ssm_proc_find(const char *comm, pid_t *out, size_t max)
 	return n;
 }
 
+/* The parent of pid from /proc/PID/stat, or -1.  The name field may hold
+ * spaces and parentheses: the fields after it follow the last ')'. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, ppid;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+bool ssm_proc_descends(pid_t pid, pid_t ancestor)
+{
+	/* Bounded: a chain longer than this is not an agent's worker. */
+	for (int depth = 0; depth < 64 && pid > 0; depth++) {
+		if (pid == ancestor)
+			return true;
+		pid = parent_of(pid);
+	}
+	return false;
+}
+
 static void drop(struct ssm_sessions *s, size_t i)
 {
 	struct worker *w = &s->w[i];
@@ -137,8 +169,12 @@ static int on_rescan(sd_event_source *src, uint64_t usec, void *ud)
 	(void)src;
 	(void)usec;
 
+	/* Only workers under porthole: the agent porthole runs, or its orphans
+	 * that porthole (PID 1 or subreaper) inherited.  On a node another
+	 * agent's sessions (HyperPod's own, a second job's) are not ours. */
 	for (size_t i = 0; i < n; i++)
-		track(s, pids[i]);
+		if (ssm_proc_descends(pids[i], getpid()))
+			track(s, pids[i]);
 	return 0;
 }
 

@@ -239,3 +239,38 @@ def test_session_worker_keeps_hold(sb, standin):
     wait_for(lambda: "Session Manager session ended" in d.stderr or None, timeout=WAIT,
              what="the session end")
     assert d.wait(30) == 3
+
+
+def test_workers_outside_porthole_are_not_counted(sb, standin, tmp_path):
+    # On a node, another agent's sessions (HyperPod's own, another job's) are
+    # not porthole's: a process named ssm-session-worker that porthole did not
+    # start, here in the test's own process tree, is not a session.
+    stray_bin = tmp_path / "ssm-session-worker"
+    shutil.copy("/bin/sleep", stray_bin)
+    stray = subprocess.Popen([str(stray_bin), "600"])
+    try:
+        go = sb.marker("go")
+        cmd = ["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.1; done; exit 3"]
+        d = sb.run_cmd(cmd, env=ssm_env(sb, standin, PORTHOLE_CLOUDWATCH="off"),
+                       settings=["--hold", "on-failure", "--window", "1s", "--idle-grace", "2s"])
+        wait_for(lambda: "registered as managed instance" in d.stderr or None, timeout=WAIT, what="registration")
+        pid = agent_pid(d)
+        agent_log = sb.root / "ssmroot/var/log/amazon/ssm/amazon-ssm-agent.log"
+        wait_for(lambda: "waiting for sessions" in agent_log.read_text() or None, timeout=WAIT,
+                 what="the agent double's signal handlers")
+        assert Path(f"/proc/{stray.pid}/comm").read_text().strip() == "ssm-session-wor"
+        os.kill(pid, signal.SIGUSR1)        # the double starts its one worker; the scan sees both
+        wait_for(lambda: "Session Manager session started" in d.stderr or None, timeout=WAIT,
+                 what="the agent's session counted")
+        assert json.loads(sb.cli_ok("status", "--json").stdout)["sessions"] == 1
+        assert f"ssm-session-worker {stray.pid}" not in d.stderr
+        os.kill(pid, signal.SIGUSR2)        # the agent's session ends; the stray runs on
+        wait_for(lambda: "Session Manager session ended" in d.stderr or None, timeout=WAIT,
+                 what="the session end")
+        go.touch()
+        # Nothing holds now: the window (1 s) and idle grace end, with the stray still running.
+        assert d.wait(30) == 3
+        assert stray.poll() is None
+    finally:
+        stray.kill()
+        stray.wait()

@@ -8,6 +8,11 @@
 
 #include "ssm_api.h"
 #include "ssm_log.h"
+#include "ssm_sessions.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void test_log_parse(void **state)
 {
@@ -217,6 +222,57 @@ static void test_follow(void **state)
 	free(dir);
 }
 
+/* A grandchild descends from this process; this process does not descend
+ * from its child, and a sibling tree (PID 1's other children) is not ours. */
+static void test_descends(void **state)
+{
+	int ready[2];
+	pid_t child, grandchild;
+	char c;
+	(void)state;
+
+	assert_int_equal(pipe(ready), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(ready[0]);
+		if (fork() == 0) {
+			/* The grandchild: says it runs, then waits to be killed. */
+			if (write(ready[1], "g", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+
+	/* The grandchild's pid: the only child of child, from /proc. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)child, (int)child);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	int g = 0;
+	assert_int_equal(fscanf(f, "%d", &g), 1);
+	fclose(f);
+	grandchild = (pid_t)g;
+
+	assert_true(ssm_proc_descends(grandchild, getpid()));
+	assert_true(ssm_proc_descends(grandchild, child));
+	assert_true(ssm_proc_descends(getpid(), getpid()));
+	assert_false(ssm_proc_descends(getpid(), child));
+	assert_false(ssm_proc_descends(child, grandchild));
+	assert_false(ssm_proc_descends(getppid(), getpid()));
+	assert_false(ssm_proc_descends(999999999, getpid())); /* no such process */
+
+	kill(grandchild, SIGKILL);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_descends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }
