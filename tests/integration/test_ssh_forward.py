@@ -125,20 +125,24 @@ def test_dynamic_forward(sb, http):
     p.kill()
 
 
+def forward_fails(srv, target_port, log):
+    """An `ssh -L` to target_port listens but passes nothing; porthole logs why."""
+    lport = free_port()
+    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{target_port}")
+    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
+    with pytest.raises(Exception):
+        fetch(lport)
+    srv.wait_log(log)
+    p.kill()
+
+
 def test_forward_to_closed_port_fails_cleanly(sb):
     srv = SshServer(sb)
     # Bound but not listening: refused, and no parallel run can take the port meanwhile.
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
-        dead = closed.getsockname()[1]
-        lport = free_port()
-        p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{dead}")
-        wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
-        with pytest.raises(Exception):
-            fetch(lport)
-        srv.wait_log("Connection refused")
+        forward_fails(srv, closed.getsockname()[1], "Connection refused")
     assert srv.ssh("echo still").stdout == b"still\n"
-    p.kill()
 
 
 @pytest.mark.parametrize("opts", ["no-port-forwarding", 'permitopen="127.0.0.1:1"', "restrict"])
@@ -146,13 +150,7 @@ def test_key_options_restrict_forwarding(sb, http, opts):
     hport, _ = http
     key = make_key(sb.root / "id_restricted")
     srv = SshServer(sb, keys=[key], authorized=f"{opts} {pub(key)}")
-    lport = free_port()
-    p = tunnel(srv, "-L", f"{lport}:127.0.0.1:{hport}")
-    wait_for(lambda: listening(lport), timeout=30, what="ssh -L listening")
-    with pytest.raises(Exception):
-        fetch(lport)
-    srv.wait_log("refused by the key's")
-    p.kill()
+    forward_fails(srv, hport, "refused by the key's")
 
 
 def test_permitopen_allows_its_target(sb, http):

@@ -213,13 +213,11 @@ def test_remote_debug_detected_publishes_sagemaker_target(sb):
         injected.wait()
 
 
-def test_session_worker_keeps_hold(sb, standin):
-    go = sb.marker("go")
+def start_with_agent(sb, standin, go, pid1=False):
+    """A training command that fails (exit 3) once go exists, under porthole
+    with the agent double registered and ready for sessions; (porthole, the
+    agent's pid)."""
     cmd = ["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.1; done; exit 3"]
-    # porthole counts every ssm-session-worker in its /proc: where it can be,
-    # PID 1 of a PID namespace of its own (as in a container), so that the
-    # workers of a parallel test run are not counted here.
-    pid1 = os.geteuid() == 0 and shutil.which("unshare", path="/usr/bin:/bin") is not None
     d = sb.run_cmd(cmd, env=ssm_env(sb, standin, PORTHOLE_CLOUDWATCH="off"), pid1=pid1,
                    settings=["--hold", "on-failure", "--window", "1s", "--idle-grace", "2s"])
     # After registration: before it, the child is `amazon-ssm-agent -register`.
@@ -228,6 +226,14 @@ def test_session_worker_keeps_hold(sb, standin):
     agent_log = sb.root / "ssmroot/var/log/amazon/ssm/amazon-ssm-agent.log"
     wait_for(lambda: "waiting for sessions" in agent_log.read_text() or None, timeout=WAIT,
              what="the agent double's signal handlers")
+    return d, pid
+
+
+def test_session_worker_keeps_hold(sb, standin):
+    go = sb.marker("go")
+    # As in a container where it can be: PID 1 of a PID namespace of its own.
+    pid1 = os.geteuid() == 0 and shutil.which("unshare", path="/usr/bin:/bin") is not None
+    d, pid = start_with_agent(sb, standin, go, pid1=pid1)
     os.kill(pid, signal.SIGUSR1)        # the double starts one ssm-session-worker
     wait_for(lambda: "Session Manager session started" in d.stderr or None, timeout=WAIT,
              what="the session counted")
@@ -250,14 +256,7 @@ def test_workers_outside_porthole_are_not_counted(sb, standin, tmp_path):
     stray = subprocess.Popen([str(stray_bin), "600"])
     try:
         go = sb.marker("go")
-        cmd = ["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.1; done; exit 3"]
-        d = sb.run_cmd(cmd, env=ssm_env(sb, standin, PORTHOLE_CLOUDWATCH="off"),
-                       settings=["--hold", "on-failure", "--window", "1s", "--idle-grace", "2s"])
-        wait_for(lambda: "registered as managed instance" in d.stderr or None, timeout=WAIT, what="registration")
-        pid = agent_pid(d)
-        agent_log = sb.root / "ssmroot/var/log/amazon/ssm/amazon-ssm-agent.log"
-        wait_for(lambda: "waiting for sessions" in agent_log.read_text() or None, timeout=WAIT,
-                 what="the agent double's signal handlers")
+        d, pid = start_with_agent(sb, standin, go)
         assert Path(f"/proc/{stray.pid}/comm").read_text().strip() == "ssm-session-wor"
         os.kill(pid, signal.SIGUSR1)        # the double starts its one worker; the scan sees both
         wait_for(lambda: "Session Manager session started" in d.stderr or None, timeout=WAIT,
