@@ -131,6 +131,7 @@ static int start(struct schan *sc, const char *kind, const char *arg)
 	ssize_t n;
 	bool sftp = strcmp(kind, "subsystem") == 0;
 
+	sc->requested = true;
 	if (sc->pid || sc->finished)
 		return -1;
 	if (sftp && strcmp(arg, "sftp") != 0) {
@@ -342,7 +343,6 @@ static int on_shell(ssh_session s, ssh_channel ch, void *ud)
 {
 	(void)s;
 	(void)ch;
-	((struct schan *)ud)->requested = true;
 	return start(ud, "shell", NULL);
 }
 
@@ -350,7 +350,6 @@ static int on_exec(ssh_session s, ssh_channel ch, const char *cmd, void *ud)
 {
 	(void)s;
 	(void)ch;
-	((struct schan *)ud)->requested = true;
 	return start(ud, "exec", cmd);
 }
 
@@ -358,7 +357,6 @@ static int on_subsystem(ssh_session s, ssh_channel ch, const char *name, void *u
 {
 	(void)s;
 	(void)ch;
-	((struct schan *)ud)->requested = true;
 	return start(ud, "subsystem", name);
 }
 
