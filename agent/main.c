@@ -2,12 +2,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
-#include "hosts_cli.h"
-#include "log.h"
-#include "porthole.h"
-#include "sftp.h"
+#include "cli/cli.h"
+#include "daemon/config.h"
+#include "cli/hosts_cli.h"
+#include "lib/log.h"
+#include "daemon/porthole.h"
+#include "sftp/sftp_server.h"
 
 static void usage(FILE *out)
 {
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 			config_free(&cfg);
 			return 2;
 		}
-		return porthole_run(&cfg, NULL);
+		return run_main(&cfg, NULL);
 	}
 	if (i >= argc) {
 		fprintf(stderr, "porthole: run: no training command given\n");
@@ -126,5 +126,5 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
-	return porthole_run(&cfg, argv + i);
+	return run_main(&cfg, argv + i);
 }

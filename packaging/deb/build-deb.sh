@@ -27,7 +27,7 @@ bin=build/deb/porthole
 # apt users see a wrong one.
 top=$(sed -n '1s/^porthole (\([^)]*\)).*/\1/p' $here/changelog)
 if [ "$top" != "$deb_version" ]; then
-	echo "build-deb.sh: $here/changelog starts with $top, not $deb_version (agent/porthole.h):" \
+	echo "build-deb.sh: $here/changelog starts with $top, not $deb_version (agent/lib/version.h):" \
 		"add an entry for $deb_version" >&2
 	exit 1
 fi

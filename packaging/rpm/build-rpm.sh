@@ -15,7 +15,7 @@ top=$(pwd)/build/rpm-top
 
 specv=$(sed -n 's/^Version:[[:space:]]*//p' $spec)
 if [ "$specv" != "$version" ]; then
-	echo "build-rpm.sh: $spec has Version $specv, agent/porthole.h $version: update the spec" \
+	echo "build-rpm.sh: $spec has Version $specv, agent/lib/version.h $version: update the spec" \
 		"(Version and a %changelog entry)" >&2
 	exit 1
 fi

@@ -3,7 +3,7 @@
 Each test starts its own stand-in and points porthole at it with
 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS and credentials from the environment, the
 container endpoint or IMDS.  Events are produced on demand with the hidden
-control command {"cmd":"log"} (agent/requests.c), which logs warnings
+control command {"cmd":"log"} (agent/daemon/requests.c), which logs warnings
 through every log sink exactly like porthole's own warnings.
 """
 

@@ -20,8 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "build" / "pkg"
-CONFIG_C = ROOT / "agent" / "config.c"
-VERSION = re.search(r'#define PORTHOLE_VERSION "([^"]+)"', (ROOT / "agent" / "porthole.h").read_text()).group(1)
+CONFIG_C = ROOT / "agent" / "daemon" / "config.c"
+VERSION = re.search(r'#define PORTHOLE_VERSION "([^"]+)"', (ROOT / "agent" / "lib" / "version.h").read_text()).group(1)
 DEB_VERSION = f"{VERSION}-1"
 
 # What both packages must hold (the deb's paths; the RPM puts units in /usr/lib).
@@ -52,7 +52,7 @@ def settings_table():
     """(name, layers) for every row of config.c's settings table."""
     table = CONFIG_C.read_text().split("settings[SET__COUNT] = {", 1)[1].split("\n};", 1)[0]
     rows = [re.match(r'\w+\]\s*=\s*\{\s*"(\w+)",(.*)', row, re.S) for row in table.split("[SET_")[1:]]
-    assert len(rows) > 20 and all(rows), "could not read the settings table from agent/config.c"
+    assert len(rows) > 20 and all(rows), "could not read the settings table from agent/daemon/config.c"
     return [(m.group(1), "L_NO_HYPER" if "L_NO_HYPER" in m.group(2) else "L_ALL") for m in rows]
 
 

@@ -32,7 +32,7 @@
 #include <cjson/cJSON.h>
 #include <systemd/sd-event.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 /* ---- soft checks -------------------------------------------------------- */
 

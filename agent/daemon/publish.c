@@ -1,0 +1,84 @@
+/* publish.c — porthole's side of the CloudWatch publisher: the AWS client
+ * every endpoint shares, whether events are published, with which settings,
+ * and the identity record re-sent when the state changes. */
+#include "porthole.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../aws/aws.h"
+#include "../lib/clock.h"
+#include "../cloudwatch/cwpub.h"
+#include "../lib/log.h"
+
+static cJSON *identity_now(void *ud)
+{
+	return ready_json(ud);
+}
+
+void publish_start(struct porthole *p)
+{
+	const char *arn = getenv("TRAINING_JOB_ARN");
+	char err[256];
+	int rc;
+
+	/* auto: only inside a SageMaker training job or on a HyperPod node,
+	 * where the stream sits next to SageMaker's own logs; elsewhere
+	 * CloudWatch is asked for.  Decided before the AWS client exists:
+	 * libcurl and its TLS library cost megabytes of RSS that an idle
+	 * wrapper should not carry. */
+	bool hyperpod = strcmp(p->id.platform, "hyperpod") == 0;
+	if (p->cfg.cloudwatch == CW_OFF || (p->cfg.cloudwatch == CW_AUTO && !(arn && *arn) && !hyperpod)) {
+		log_debug("CloudWatch publishing is off (PORTHOLE_CLOUDWATCH=%s)",
+			  p->cfg.cloudwatch == CW_OFF ? "off" : "auto, outside a training job or HyperPod node");
+		log_discard_early();
+		return;
+	}
+	const char *group = p->cfg.log_group ? p->cfg.log_group : p->id.log_group;
+	if (!group && hyperpod) {
+		/* Not the training jobs' group: a node's events belong to its cluster. */
+		log_error("no CloudWatch log group for cluster %s (its ClusterArn is unknown); set PORTHOLE_LOG_GROUP; "
+			  "nothing is sent to CloudWatch", p->id.job);
+		log_discard_early();
+		return;
+	}
+	rc = aws_new(p->loop, &p->aws, err, sizeof(err));
+	if (rc < 0) {
+		log_error("cannot set up the AWS client: %s; nothing is sent to CloudWatch", err);
+		log_discard_early();
+		return;
+	}
+	char *group_region = hyperpod ? arn_region(p->id.cluster_arn) : NULL;
+	struct cwpub_config c = {
+		.group = group,
+		.stream = p->cfg.log_stream ? p->cfg.log_stream : p->id.log_stream,
+		.create_group = p->cfg.create_log_group,
+		.group_region = group_region,
+		.spool_dir = p->cfg.spool_dir,
+		.spool_max = (uint64_t)p->cfg.spool_max_mb << 20,
+		.job = p->id.job,
+		.host = p->id.host,
+		.identity = identity_now,
+		.identity_ud = p,
+	};
+	rc = cwpub_new(p->loop, p->aws, &c, &p->cwpub);
+	free(group_region);
+	/* Failures are logged inside; porthole goes on without publishing. */
+	if (rc < 0) {
+		p->cwpub = NULL;
+		log_discard_early();
+	}
+}
+
+bool publish_flush(struct porthole *p, uint64_t usec, void (*done)(void *ud))
+{
+	return cwpub_flush(p->cwpub, usec, done, p);
+}
+
+void publish_stop(struct porthole *p)
+{
+	cwpub_free(p->cwpub);
+	p->cwpub = NULL;
+	aws_free(p->aws);
+	p->aws = NULL;
+}

@@ -1,0 +1,31 @@
+/* sftp.h — porthole's SFTP server: `porthole sftp-server` speaks SFTP v3
+ * (with OpenSSH's extensions) on stdin/stdout, exactly like OpenSSH's
+ * sftp-server, so the SSH session runs it for the "sftp" subsystem.
+ *
+ * Requests are handled in the order they arrive, without waiting for the
+ * client between them: a client with many READs or WRITEs in flight gets its
+ * replies as fast as the disk allows.  Relative paths resolve against the
+ * working directory it was started in. */
+#ifndef PORTHOLE_SFTP_H
+#define PORTHOLE_SFTP_H
+
+#include <stdbool.h>
+
+struct sftp_options {
+	bool read_only;  /* refuse every request that would change the filesystem */
+	bool trace;      /* log each request (debug level) */
+};
+
+/* Serve one client on in_fd/out_fd (pipes, or one socket for both) until it
+ * closes in_fd.  Returns the exit status: 0 after a clean end of input, 1
+ * after a protocol error (the client sent something that is not SFTP) or
+ * when out_fd went away.  The descriptors' flags are restored on return.  A
+ * caller with out_fd a pipe should ignore SIGPIPE (sftp_server_main does). */
+int sftp_server_serve(int in_fd, int out_fd, const struct sftp_options *opt);
+
+/* `porthole sftp-server [-R] [-d DIR] [-u UMASK] [-l LEVEL] [-e]`: argv[0]
+ * is "sftp-server".  OpenSSH's -e and -f FACILITY are accepted and ignored so
+ * a command line written for its sftp-server works here too. */
+int sftp_server_main(int argc, char **argv);
+
+#endif

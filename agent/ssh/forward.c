@@ -1,0 +1,406 @@
+/* forward.c — see forward.h. */
+#include "forward.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../lib/clock.h"
+#include "chanio.h"
+#include "../lib/report.h"
+
+/* How long a direct-tcpip open may wait for its connect.  The reply must be
+ * given before the request's callback returns (libssh frees the request),
+ * so the connection waits; local targets answer at once. */
+#define CONNECT_TIMEOUT_MS 5000
+
+struct forward {
+	const struct session_ctx *ctx;
+	ssh_channel ch;
+	struct ssh_channel_callbacks_struct cb;
+	struct chanio io;
+	bool opening;          /* forwarded-tcpip: waiting for the client to accept */
+	char src[64];          /* -R: the connecting peer */
+	unsigned src_port;
+	char bind_addr[256];   /* -R: the listener, as the client named it */
+	unsigned bind_port;
+	bool remote_closed, eof_sent, close_sent;
+};
+
+struct forward_listener {
+	const struct session_ctx *ctx;
+	int fd;
+	char addr[256];        /* as the client asked: it matches on it */
+	unsigned port;         /* as bound */
+	bool registered, readable;
+};
+
+/* ---- channel callbacks --------------------------------------------------- */
+
+static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return chanio_on_data(&((struct forward *)ud)->io, data, len, is_stderr);
+}
+
+static void on_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+	(void)s;
+	(void)ch;
+	chanio_on_eof(&((struct forward *)ud)->io);
+}
+
+static void on_close(ssh_session s, ssh_channel ch, void *ud)
+{
+	(void)s;
+	(void)ch;
+	((struct forward *)ud)->remote_closed = true;
+}
+
+static struct forward *forward_alloc(const struct session_ctx *ctx, ssh_channel ch, int fd)
+{
+	struct forward *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->ctx = ctx;
+	f->ch = ch;
+	chanio_init(&f->io, ch);
+	f->io.wfd = f->io.rfd[0] = fd;
+	f->io.wfd_shutdown = true;
+	f->cb.userdata = f;
+	f->cb.channel_data_function = on_data;
+	f->cb.channel_eof_function = on_eof;
+	f->cb.channel_close_function = on_close;
+	ssh_callbacks_init(&f->cb);
+	ssh_set_channel_callbacks(ch, &f->cb);
+	return f;
+}
+
+/* ---- ssh -L / -D ------------------------------------------------------------ */
+
+static void tune(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Connect to host:port, waiting at most CONNECT_TIMEOUT_MS; the socket
+ * (nonblocking) or -errno.  *why gets a short reason. */
+static int connect_to(const char *host, unsigned port, const char **why)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char service[16];
+	int rc, err = ECONNREFUSED;
+
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0) {
+		*why = gai_strerror(rc);
+		return -EHOSTUNREACH;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			freeaddrinfo(res);
+			tune(fd);
+			return fd;
+		}
+		if (errno == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			socklen_t l = sizeof(err);
+			if (poll(&p, 1, CONNECT_TIMEOUT_MS) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 &&
+			    err == 0) {
+				freeaddrinfo(res);
+				tune(fd);
+				return fd;
+			}
+			if (err == 0)
+				err = ETIMEDOUT;
+		} else {
+			err = errno;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	*why = strerror(err);
+	return -err;
+}
+
+struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg)
+{
+	const char *host = ssh_message_channel_request_open_destination(msg);
+	int port = ssh_message_channel_request_open_destination_port(msg);
+	const char *why = NULL;
+	struct forward *f;
+	ssh_channel ch;
+	int fd;
+
+	if (!host || port < 0 || port > 65535)
+		return NULL;
+	cJSON *fl = cJSON_CreateObject();
+	cJSON_AddStringToObject(fl, "user", ctx->user.name);
+	cJSON_AddStringToObject(fl, "addr", ctx->peer);
+	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
+	cJSON_AddStringToObject(fl, "request", "direct-tcpip");
+	cJSON_AddStringToObject(fl, "host", host);
+	cJSON_AddNumberToObject(fl, "port", port);
+	if (!authkeys_may_open(&ctx->key->o, host, (unsigned)port)) {
+		cJSON_AddStringToObject(fl, "refused", ctx->key->o.no_port_forwarding ? "no-port-forwarding" : "permitopen");
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d refused by the key's %s",
+		       ctx->user.name, ctx->peer, ctx->peer_port, host, port,
+		       ctx->key->o.no_port_forwarding ? "no-port-forwarding" : "permitopen");
+		return NULL;
+	}
+	fd = connect_to(host, (unsigned)port, &why);
+	if (fd < 0) {
+		cJSON_AddStringToObject(fl, "error", why);
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d: %s", ctx->user.name,
+		       ctx->peer, ctx->peer_port, host, port, why);
+		return NULL;
+	}
+	report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d", ctx->user.name, ctx->peer,
+	       ctx->peer_port, host, port);
+	ch = ssh_message_channel_request_open_reply_accept(msg);
+	if (!ch) {
+		close(fd);
+		return NULL;
+	}
+	f = forward_alloc(ctx, ch, fd);
+	if (!f) {
+		close(fd);
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	return f;
+}
+
+/* ---- ssh -R ------------------------------------------------------------------ */
+
+/* Where to listen for a request for addr: loopback unless gateway ports. */
+static int bind_for(const char *addr, unsigned port, bool gateway, const char **why)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, zero = 0;
+
+	if (gateway && (!*addr || strcmp(addr, "*") == 0 || strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0)) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_addr = in6addr_any;
+		v6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*v6);
+	} else if (gateway && inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*v6);
+	} else if (gateway && strcmp(addr, "localhost") != 0) {
+		if (inet_pton(AF_INET, addr, &v4->sin_addr) != 1) {
+			*why = "not an IP address";
+			return -EINVAL;
+		}
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		len = sizeof(*v4);
+	} else {
+		v4->sin_family = AF_INET;
+		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		v4->sin_port = htons((uint16_t)port);
+		len = sizeof(*v4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0)
+		goto fail;
+	return fd;
+fail:
+	*why = strerror(errno);
+	if (fd >= 0)
+		close(fd);
+	return -errno;
+}
+
+struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_message msg)
+{
+	const char *addr = ssh_message_global_request_address(msg);
+	int port = ssh_message_global_request_port(msg);
+	const char *why = NULL;
+	struct forward_listener *l;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd;
+
+	if (!addr)
+		addr = "";
+	if (port < 0 || port > 65535)
+		return NULL;
+	cJSON *fl = cJSON_CreateObject();
+	cJSON_AddStringToObject(fl, "user", ctx->user.name);
+	cJSON_AddStringToObject(fl, "addr", ctx->peer);
+	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
+	cJSON_AddStringToObject(fl, "request", "tcpip-forward");
+	cJSON_AddStringToObject(fl, "listen_host", addr);
+	cJSON_AddNumberToObject(fl, "listen_port", port);
+	if (!authkeys_may_listen(&ctx->key->o, *addr ? addr : "localhost", (unsigned)port)) {
+		cJSON_AddStringToObject(fl, "refused", ctx->key->o.no_port_forwarding ? "no-port-forwarding" :
+											 "permitlisten");
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: listen on %s:%d refused by the key's options",
+		       ctx->user.name, ctx->peer, ctx->peer_port, addr, port);
+		return NULL;
+	}
+	fd = bind_for(addr, (unsigned)port, ctx->cfg->ssh_gateway_ports, &why);
+	if (fd < 0) {
+		cJSON_AddStringToObject(fl, "error", why);
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: cannot listen on %s:%d: %s", ctx->user.name,
+		       ctx->peer, ctx->peer_port, addr, port, why);
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		free(l);
+		close(fd);
+		cJSON_Delete(fl);
+		return NULL;
+	}
+	l->ctx = ctx;
+	l->fd = fd;
+	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						  ((struct sockaddr_in *)&ss)->sin_port);
+	cJSON_AddNumberToObject(fl, "bound_port", l->port);
+	report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: listening on port %u for the client", ctx->user.name,
+	       ctx->peer, ctx->peer_port, l->port);
+	ssh_message_global_request_reply_success(msg, (uint16_t)l->port);
+	return l;
+}
+
+bool forward_listener_is(const struct forward_listener *l, ssh_message msg)
+{
+	const char *addr = ssh_message_global_request_address(msg);
+
+	return (unsigned)ssh_message_global_request_port(msg) == l->port && strcmp(addr ? addr : "", l->addr) == 0;
+}
+
+static int on_listen(socket_t fd, int revents, void *ud)
+{
+	(void)fd;
+	(void)revents;
+	((struct forward_listener *)ud)->readable = true;
+	return 0;
+}
+
+struct forward *forward_listener_tick(struct forward_listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[64] = "";
+	unsigned port = 0;
+	struct forward *f;
+	ssh_channel ch;
+	int fd;
+
+	if (!l->registered)
+		l->registered = ssh_event_add_fd(l->ctx->ev, l->fd, POLLIN, on_listen, l) == SSH_OK;
+	if (!l->readable)
+		return NULL;
+	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EAGAIN)
+			l->readable = false; /* the poll says when there is more */
+		return NULL;
+	}
+	tune(fd);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+	}
+	ch = ssh_channel_new(l->ctx->s);
+	f = ch ? forward_alloc(l->ctx, ch, fd) : NULL;
+	if (!f) {
+		if (ch)
+			ssh_channel_free(ch);
+		close(fd);
+		return NULL;
+	}
+	snprintf(f->src, sizeof(f->src), "%s", host);
+	f->src_port = port;
+	snprintf(f->bind_addr, sizeof(f->bind_addr), "%s", l->addr);
+	f->bind_port = l->port;
+	f->opening = true;
+	return f;
+}
+
+void forward_listener_free(struct forward_listener *l)
+{
+	if (!l)
+		return;
+	if (l->registered)
+		ssh_event_remove_fd(l->ctx->ev, l->fd);
+	close(l->fd);
+	free(l);
+}
+
+/* ---- both --------------------------------------------------------------------- */
+
+bool forward_tick(struct forward *f, uint64_t *last_activity)
+{
+	if (f->opening) {
+		/* Nonblocking: SSH_AGAIN until the client answers. */
+		int rc = ssh_channel_open_reverse_forward(f->ch, f->bind_addr, (int)f->bind_port, f->src,
+							  (int)f->src_port);
+		if (rc == SSH_AGAIN)
+			return false;
+		if (rc != SSH_OK)
+			return true;
+		f->opening = false;
+	}
+	if (f->remote_closed)
+		return true;
+	chanio_pump(&f->io, f->ctx->ev);
+	if (f->io.moved) {
+		f->io.moved = false;
+		*last_activity = clock_mono_usec();
+	}
+	if (!f->eof_sent && chanio_read_done(&f->io)) {
+		ssh_channel_send_eof(f->ch);
+		f->eof_sent = true;
+	}
+	if (f->eof_sent && chanio_write_done(&f->io) && !f->close_sent) {
+		ssh_channel_close(f->ch);
+		f->close_sent = true;
+	}
+	return false;
+}
+
+void forward_free(struct forward *f)
+{
+	if (!f)
+		return;
+	chanio_close(&f->io, f->ctx->ev);
+	ssh_remove_channel_callbacks(f->ch, &f->cb);
+	ssh_channel_free(f->ch);
+	free(f);
+}

@@ -1,0 +1,25 @@
+/* session.h — one SSH connection, served by the process sshd.c forked for
+ * it: key exchange, public-key login against the authorized keys (within
+ * PORTHOLE_LOGIN_GRACE and PORTHOLE_MAX_AUTH_TRIES), then its channels
+ * (session_chan.c, forward.c), keepalives and the idle timeout.  What
+ * happens is reported to porthole (session_report.h); "ssh_login" tells it
+ * that a session now counts for the hold. */
+#ifndef PORTHOLE_SESSION_H
+#define PORTHOLE_SESSION_H
+
+#include "../daemon/config.h"
+
+struct session_params {
+	const struct config *cfg;
+	const char *host_key;  /* private key text */
+	int report_fd;
+	char peer[64];
+	unsigned peer_port;
+	char local[64];
+	unsigned local_port;
+};
+
+/* Serve the connection on fd until it ends; the process's exit code. */
+int session_main(int fd, const struct session_params *sp);
+
+#endif

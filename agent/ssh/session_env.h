@@ -1,0 +1,45 @@
+/* session_env.h — what a command started for an SSH session gets: porthole's
+ * own environment (the one the training command inherits: SM_*, PATH,
+ * LD_LIBRARY_PATH, CUDA, NCCL, conda …) with the login variables on top,
+ * the user's shell, and the working directory. */
+#ifndef PORTHOLE_SESSION_ENV_H
+#define PORTHOLE_SESSION_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../daemon/config.h"
+
+/* Who sessions run as: porthole's own user (it does not switch users). */
+struct session_user {
+	char name[256];
+	char home[1024];
+	char shell[1024]; /* from passwd if it is executable, else /bin/sh */
+	uid_t uid;
+};
+
+void session_env_user(struct session_user *u);
+
+/* A NULL-terminated NAME=value array under construction. */
+struct envb {
+	char **v;
+	size_t n;
+};
+
+/* A copy of porthole's environment; -ENOMEM on failure. */
+int session_env_init(struct envb *e);
+/* Set (replace) name; -ENOMEM on failure. */
+int session_env_set(struct envb *e, const char *name, const char *value);
+/* "NAME=value" as one string. */
+int session_env_put(struct envb *e, const char *assignment);
+void session_env_free(struct envb *e);
+
+/* May a client set name with an "env" request?  LANG, LC_*, TERM, COLORTERM,
+ * NO_COLOR, like Debian's AcceptEnv. */
+bool session_env_client_may_set(const char *name);
+
+/* ML_ROOT/code when it is a directory, else the user's home. */
+void session_env_workdir(const struct config *cfg, const struct session_user *u, char *buf, size_t len);
+
+#endif
