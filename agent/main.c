@@ -3,10 +3,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "daemon/config.h"
 #include "cli/hosts_cli.h"
+#include "daemon/config.h"
+#include "daemon/run.h"
 #include "lib/log.h"
-#include "daemon/porthole.h"
+#include "lib/version.h"
 #include "sftp/sftp_server.h"
 
 static void usage(FILE *out)
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
 	if (strcmp(sub, "run") != 0 && strcmp(sub, "serve") != 0)
 		log_discard_early();
 	if (is_cli) {
-		rc = cli_main(&cfg, n_rest, rest);
+		rc = cli_main(cfg.control_socket, n_rest, rest);
 		config_free(&cfg);
 		return rc;
 	}

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "awsprofile.h"
+
 #include "../lib/clock.h"
 
 #define ECS_HOST "http://169.254.170.2"

@@ -2,12 +2,13 @@
  * "key = value" pairs in sections; nested (indented) sub-sections are
  * skipped like the SDKs do for keys they do not know. */
 #include "awsprofile.h"
-#include "../lib/strutil.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../lib/strutil.h"
 
 char *awsprofile_ini_get(const char *path, const char *section, const char *key)
 {

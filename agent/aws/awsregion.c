@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arn.h"
 #include "awsprofile.h"
-#include "../platform/identity.h"
 
 static const char *env(const char *name)
 {

@@ -11,8 +11,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "curllib.h"
 #include <systemd/sd-event.h>
+
+#include "curllib.h"
 
 struct http;
 struct http_call;

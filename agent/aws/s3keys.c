@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "s3get.h"
+
 #include "../lib/clock.h"
 #include "../lib/log.h"
-#include "s3get.h"
 
 #define MAX_BYTES (1u << 20)
 #define RETRY_FIRST (5 * USEC_PER_SEC)
@@ -27,20 +28,6 @@ struct s3keys {
 	uint64_t backoff;
 	char *last_why; /* say a failure once, until it changes */
 };
-
-int s3keys_cache_path(const struct config *cfg, char *buf, size_t len)
-{
-	const char *slash;
-
-	buf[0] = '\0';
-	if (!cfg->authorized_keys_s3 || !cfg->control_socket)
-		return 0;
-	/* Next to the control socket: porthole's own runtime directory. */
-	slash = strrchr(cfg->control_socket, '/');
-	snprintf(buf, len, "%.*s/authorized_keys.s3", slash ? (int)(slash - cfg->control_socket) : 1,
-		 slash ? cfg->control_socket : ".");
-	return 1;
-}
 
 /* Replace the cache file whole, so a login never reads half of it. */
 static int write_cache(const char *path, const char *body, size_t len)
@@ -119,41 +106,36 @@ static void fetch(struct s3keys *k)
 		log_error("ssh: PORTHOLE_AUTHORIZED_KEYS_S3=\"%s\": %s; expected s3://bucket/key", k->url, why);
 }
 
-struct s3keys *s3keys_start(sd_event *loop, struct aws **aws, const struct config *cfg)
+int s3keys_new(sd_event *loop, struct aws *aws, const char *url, const char *cache_path, struct s3keys **ret)
 {
 	struct s3keys *k;
-	char *bucket, *key, err[256];
+	char *bucket, *key;
 
-	if (!cfg->authorized_keys_s3)
-		return NULL;
-	if (s3get_parse_url(cfg->authorized_keys_s3, &bucket, &key) < 0) {
-		log_error("ssh: PORTHOLE_AUTHORIZED_KEYS_S3=\"%s\": expected s3://bucket/key; ignored",
-			  cfg->authorized_keys_s3);
-		return NULL;
+	*ret = NULL;
+	if (s3get_parse_url(url, &bucket, &key) < 0) {
+		log_error("ssh: PORTHOLE_AUTHORIZED_KEYS_S3=\"%s\": expected s3://bucket/key; ignored", url);
+		return -EINVAL;
 	}
 	free(bucket);
 	free(key);
-	if (!*aws && aws_new(loop, aws, err, sizeof(err)) < 0) {
-		log_error("ssh: cannot fetch authorized keys from %s: %s", cfg->authorized_keys_s3, err);
-		return NULL;
-	}
 	k = calloc(1, sizeof(*k));
-	if (!k || !(k->url = strdup(cfg->authorized_keys_s3))) {
+	if (!k || !(k->url = strdup(url))) {
 		free(k);
-		return NULL;
+		return -ENOMEM;
 	}
 	k->loop = loop;
-	k->aws = *aws;
+	k->aws = aws;
 	k->backoff = RETRY_FIRST;
-	s3keys_cache_path(cfg, k->path, sizeof(k->path));
+	snprintf(k->path, sizeof(k->path), "%s", cache_path);
 	/* Keys of an earlier porthole in this container are not this one's. */
 	unlink(k->path);
 	fetch(k);
 	if (!k->get && !k->retry) {
 		s3keys_free(k);
-		return NULL;
+		return -EINVAL;
 	}
-	return k;
+	*ret = k;
+	return 0;
 }
 
 void s3keys_free(struct s3keys *k)

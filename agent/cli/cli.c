@@ -1,6 +1,7 @@
 /* cli.c — status, release, extend, continue, breakpoint, hold, attach. */
 #include "cli.h"
 
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -200,9 +201,9 @@ static int cmd_attach(const char *path)
 	return 0;
 }
 
-int cli_main(const struct config *cfg, int argc, char **argv)
+int cli_main(const char *control_socket, int argc, char **argv)
 {
-	const char *cmd = argv[0], *path = cfg->control_socket;
+	const char *cmd = argv[0], *path = control_socket;
 	cJSON *reply;
 
 	if (strcmp(cmd, "status") == 0) {

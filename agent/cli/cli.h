@@ -2,10 +2,10 @@
 #ifndef PORTHOLE_CLI_H
 #define PORTHOLE_CLI_H
 
-#include "../daemon/config.h"
+
 
 /* argv[0] is the subcommand.  Returns the process exit code. */
-int cli_main(const struct config *cfg, int argc, char **argv);
+int cli_main(const char *control_socket, int argc, char **argv);
 int cli_is_command(const char *name);
 
 #endif

@@ -15,12 +15,13 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "../lib/clock.h"
-#include "../daemon/config.h"
-#include "../lib/duration.h"
-#include "../cloudwatch/hosts_reader.h"
-#include "../lib/log.h"
 #include "userssh.h"
+
+#include "../cloudwatch/hosts_reader.h"
+#include "../daemon/config.h"
+#include "../lib/clock.h"
+#include "../lib/duration.h"
+#include "../lib/log.h"
 
 #define POLL_SEC 5
 #define SSH_WAIT_DEFAULT (5 * 60)
@@ -443,12 +444,12 @@ int hosts_cli_main(int argc, char **argv)
 	config_load(&cfg, &flags);
 	log_discard_early();
 	log_set_level(PLOG_WARN);
-	if (hosts_reader_new(cfg.log_group, o.job, &r, err, sizeof(err)) < 0) {
+	if (hosts_reader_new(cfg.cw.log_group, o.job, &r, err, sizeof(err)) < 0) {
 		fprintf(stderr, "porthole %s: error: %s\n", o.cmd, err);
 		config_free(&cfg);
 		return 1;
 	}
-	const char *group = cfg.log_group ? cfg.log_group : "/aws/sagemaker/TrainingJobs";
+	const char *group = cfg.cw.log_group ? cfg.cw.log_group : "/aws/sagemaker/TrainingJobs";
 	if (strcmp(o.cmd, "hosts") == 0)
 		rc = cmd_hosts(r, &o, group);
 	else if (strcmp(o.cmd, "ssh") == 0)

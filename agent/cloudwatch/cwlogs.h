@@ -7,8 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../aws/aws.h"
 #include "spool.h"
+
+#include "../aws/aws.h"
 
 /* PutLogEvents for records (those with msg NULL are left out); NULL if out
  * of memory. */

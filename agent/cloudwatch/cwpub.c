@@ -13,13 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../aws/awsregion.h"
 #include "batch.h"
-#include "../lib/clock.h"
 #include "cwlogs.h"
 #include "events.h"
-#include "../lib/log.h"
 #include "spool.h"
+
+#include "../aws/awsregion.h"
+#include "../lib/clock.h"
+#include "../lib/log.h"
 
 /* Enough file bytes for a full batch: every record costs at most its
  * message + 26 in a batch and at most message + 22 in the file. */

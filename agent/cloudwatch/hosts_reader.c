@@ -10,8 +10,9 @@
 #include <cjson/cJSON.h>
 #include <systemd/sd-event.h>
 
-#include "../aws/awsregion.h"
 #include "cwlogs.h"
+
+#include "../aws/awsregion.h"
 #include "../aws/retry.h"
 
 #define GROUP_DEFAULT "/aws/sagemaker/TrainingJobs"

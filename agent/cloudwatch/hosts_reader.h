@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../aws/aws.h"
 #include "records.h"
+
+#include "../aws/aws.h"
 
 struct hosts_reader;
 

@@ -8,6 +8,9 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 
+#include "../lib/jsonutil.h"
+#include "../lib/strutil.h"
+
 /* Term patterns work everywhere (the JSON syntax is not universal); every
  * identity record carries a host_key member, and hold_end tells released
  * hosts apart.  Matching is loose, so each message is checked again here. */
@@ -32,17 +35,6 @@ char *records_filter_body(const char *group, const char *job, const char *token)
 	body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return body;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
 }
 
 static void rec_clear(struct host_rec *h)
@@ -133,17 +125,17 @@ static void take_record(struct host_rec *h, const cJSON *r, const char *stream, 
 	h->hold_end_ms = hold_end;
 	h->released = released;
 	h->ts_ms = ts;
-	h->stream = dup_or_null(stream);
-	h->ts = dup_or_null(str(r, "ts"));
-	h->ip = address_or_null(str(r, "ip"));
-	h->host_key = dup_or_null(str(r, "host_key"));
-	h->client_key = dup_or_null(str(r, "client_key"));
-	h->fingerprint = dup_or_null(str(r, "fingerprint"));
-	h->instance_type = dup_or_null(str(r, "instance_type"));
+	h->stream = strutil_dup(stream);
+	h->ts = strutil_dup(jsonutil_str(r, "ts"));
+	h->ip = address_or_null(jsonutil_str(r, "ip"));
+	h->host_key = strutil_dup(jsonutil_str(r, "host_key"));
+	h->client_key = strutil_dup(jsonutil_str(r, "client_key"));
+	h->fingerprint = strutil_dup(jsonutil_str(r, "fingerprint"));
+	h->instance_type = strutil_dup(jsonutil_str(r, "instance_type"));
 	/* "ssm": {mode, state, target, ...}, null when Session Manager is off. */
-	h->ssm_target = dup_or_null(str(cJSON_GetObjectItem(r, "ssm"), "target"));
-	h->state = dup_or_null(str(r, "state"));
-	h->deadline = dup_or_null(str(r, "deadline"));
+	h->ssm_target = strutil_dup(jsonutil_str(cJSON_GetObjectItem(r, "ssm"), "target"));
+	h->state = strutil_dup(jsonutil_str(r, "state"));
+	h->deadline = strutil_dup(jsonutil_str(r, "deadline"));
 	if (cJSON_IsNumber(port) && port->valuedouble > 0 && port->valuedouble < 65536)
 		h->port = (unsigned)port->valuedouble;
 	if (cJSON_IsNumber(gpus) && gpus->valuedouble > 0 && gpus->valuedouble < 4096)
@@ -156,18 +148,18 @@ static int merge_message(struct hostset *set, const char *job, const char *strea
 {
 	cJSON *m = cJSON_Parse(msg);
 	const cJSON *rec = NULL;
-	const char *event = str(m, "event"), *host;
+	const char *event = jsonutil_str(m, "event"), *host;
 	int rc = 0;
 
 	if (!cJSON_IsObject(m))
 		goto out;
 	if (event && (strcmp(event, "identity") == 0 || strcmp(event, "ready") == 0))
 		rec = cJSON_GetObjectItem(m, "data");
-	else if (!event && str(m, "porthole") && strcmp(str(m, "porthole"), "ready") == 0)
+	else if (!event && jsonutil_str(m, "porthole") && strcmp(jsonutil_str(m, "porthole"), "ready") == 0)
 		rec = m;
 	if (rec) {
-		host = str(rec, "host");
-		if (!records_plain_name(host) || !str(rec, "job") || strcmp(str(rec, "job"), job) != 0)
+		host = jsonutil_str(rec, "host");
+		if (!records_plain_name(host) || !jsonutil_str(rec, "job") || strcmp(jsonutil_str(rec, "job"), job) != 0)
 			goto out;
 		struct host_rec *h = slot(set, host);
 		if (!h) {
@@ -177,8 +169,8 @@ static int merge_message(struct hostset *set, const char *job, const char *strea
 		if (ts >= h->ts_ms)
 			take_record(h, rec, stream, ts);
 	} else if (event && strcmp(event, "hold_end") == 0) {
-		host = str(m, "host");
-		if (!records_plain_name(host) || !str(m, "job") || strcmp(str(m, "job"), job) != 0)
+		host = jsonutil_str(m, "host");
+		if (!records_plain_name(host) || !jsonutil_str(m, "job") || strcmp(jsonutil_str(m, "job"), job) != 0)
 			goto out;
 		struct host_rec *h = slot(set, host);
 		if (!h) {
@@ -186,7 +178,7 @@ static int merge_message(struct hostset *set, const char *job, const char *strea
 			goto out;
 		}
 		if (ts >= h->hold_end_ms) {
-			const char *reason = str(cJSON_GetObjectItem(m, "data"), "reason");
+			const char *reason = jsonutil_str(cJSON_GetObjectItem(m, "data"), "reason");
 			h->hold_end_ms = ts;
 			h->released = reason && strcmp(reason, "release") == 0;
 		}
@@ -200,7 +192,7 @@ int records_merge_page(struct hostset *set, const char *job, const char *body, c
 {
 	cJSON *root = cJSON_Parse(body);
 	const cJSON *events = cJSON_GetObjectItem(root, "events"), *e;
-	const char *token = str(root, "nextToken");
+	const char *token = jsonutil_str(root, "nextToken");
 	int rc = 0;
 
 	*next = NULL;
@@ -210,8 +202,8 @@ int records_merge_page(struct hostset *set, const char *job, const char *body, c
 	}
 	cJSON_ArrayForEach(e, events) {
 		const cJSON *ts = cJSON_GetObjectItem(e, "timestamp");
-		const char *msg = str(e, "message");
-		if (msg && cJSON_IsNumber(ts) && merge_message(set, job, str(e, "logStreamName"), (int64_t)ts->valuedouble, msg) < 0)
+		const char *msg = jsonutil_str(e, "message");
+		if (msg && cJSON_IsNumber(ts) && merge_message(set, job, jsonutil_str(e, "logStreamName"), (int64_t)ts->valuedouble, msg) < 0)
 			rc = -1;
 	}
 	if (token && *token && rc == 0) {

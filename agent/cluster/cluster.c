@@ -2,6 +2,7 @@
 #include "cluster.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,12 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
 #include "cluster_files.h"
 #include "cluster_helper.h"
+
+#include "../lib/clock.h"
 #include "../lib/log.h"
-#include "../lib/report.h"
 #include "../lib/relay.h"
+#include "../lib/report.h"
 
 #define KEY_TIMEOUT_MS 10000
 #define MAX_LINE (64u << 10)
@@ -145,7 +147,7 @@ static void child(int fd, const struct cluster_params *prm, uint64_t started)
 {
 	const struct identity *id = prm->id;
 	struct cluster_job j = {
-		.cfg = prm->cfg, .job = id->job, .host = id->host, .hosts = id->hosts, .n_hosts = id->n_hosts,
+		.cfg = prm->cfg, .log_group = prm->log_group, .job = id->job, .host = id->host, .hosts = id->hosts, .n_hosts = id->n_hosts,
 		.ip = id->ipv4, .host_key = prm->host_key ? prm->host_key : "", .port = prm->ssh_port,
 		.gpus = id->gpus, .cw_off = prm->cw_off, .started_usec = started,
 	};
@@ -165,13 +167,13 @@ static void child(int fd, const struct cluster_params *prm, uint64_t started)
 
 struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct cluster_params *prm)
 {
-	const struct config *cfg = prm->cfg;
+	const struct cluster_settings *cfg = prm->cfg;
 	uint64_t started = clock_mono_usec(), deadline = started + KEY_TIMEOUT_MS * UINT64_C(1000);
 	char path[4300];
 	struct cluster *c;
 	int p[2];
 
-	if (!cfg->cluster_ssh)
+	if (!cfg->enabled)
 		return NULL;
 	if (!prm->id->sagemaker) {
 		log_warn("PORTHOLE_CLUSTER_SSH=1 outside a SageMaker training job (no %s/input/config/"
@@ -185,15 +187,15 @@ struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct clu
 		return NULL;
 	}
 	/* What an earlier porthole in this container trusted is not this one's. */
-	cluster_files_runtime_path(cfg, CLUSTER_KEYS_FILE, path, sizeof(path));
+	cluster_files_path(cfg->runtime_dir, CLUSTER_KEYS_FILE, path, sizeof(path));
 	unlink(path);
-	cluster_files_runtime_path(cfg, CLUSTER_TRUST_FILE, path, sizeof(path));
+	cluster_files_path(cfg->runtime_dir, CLUSTER_TRUST_FILE, path, sizeof(path));
 	unlink(path);
 
 	c = calloc(1, sizeof(*c));
 	if (c) {
 		int fd;
-		cluster_files_runtime_path(cfg, CLUSTER_PENDING_FILE, c->pending, sizeof(c->pending));
+		cluster_files_path(cfg->runtime_dir, CLUSTER_PENDING_FILE, c->pending, sizeof(c->pending));
 		fd = open(c->pending, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			c->pending[0] = '\0';

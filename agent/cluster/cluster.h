@@ -11,14 +11,16 @@
 #include <cjson/cJSON.h>
 #include <systemd/sd-event.h>
 
-#include "../daemon/config.h"
-#include "../platform/identity.h"
+#include "cluster_settings.h"
+
 #include "../init/reaper.h"
+#include "../platform/identity.h"
 
 struct cluster;
 
 struct cluster_params {
-	const struct config *cfg;       /* must outlive the cluster */
+	const struct cluster_settings *cfg; /* must outlive the cluster */
+	const char *log_group;          /* PORTHOLE_LOG_GROUP, or NULL */
 	const struct identity *id;
 	unsigned ssh_port;              /* 0: no SSH endpoint */
 	const char *host_key;           /* the endpoint's public key, "ssh-ed25519 AAAA…" */

@@ -9,11 +9,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-void cluster_files_runtime_path(const struct config *cfg, const char *name, char *buf, size_t len)
+void cluster_files_path(const char *dir, const char *name, char *buf, size_t len)
 {
-	const char *s = cfg->control_socket, *slash = s ? strrchr(s, '/') : NULL;
-
-	snprintf(buf, len, "%.*s/%s", slash ? (int)(slash - s) : 1, slash ? s : ".", name);
+	snprintf(buf, len, "%s/%s", dir ? dir : ".", name);
 }
 
 static bool key_type_char(char c)

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "../daemon/config.h"
+#include "cluster_settings.h"
 
 #define CLUSTER_BLOCK_BEGIN "# BEGIN porthole cluster"
 #define CLUSTER_BLOCK_END "# END porthole cluster"
@@ -37,7 +37,8 @@ struct cluster_peer {
 #define CLUSTER_KEYS_FILE "authorized_keys.cluster"
 #define CLUSTER_TRUST_FILE "cluster_trust"
 #define CLUSTER_PENDING_FILE "cluster_pending"
-void cluster_files_runtime_path(const struct config *cfg, const char *name, char *buf, size_t len);
+/* dir/name in buf: dir is porthole's runtime directory (cluster_settings.runtime_dir). */
+void cluster_files_path(const char *dir, const char *name, char *buf, size_t len);
 
 /* "TYPE BASE64" with an optional comment, on one line, nothing else. */
 bool cluster_files_key_valid(const char *key);

@@ -14,13 +14,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "../lib/clock.h"
 #include "cluster_files.h"
-#include "../ssh/hostkey.h"
-#include "../cloudwatch/hosts_reader.h"
 #include "pace.h"
 #include "roster.h"
+
+#include "../cloudwatch/hosts_reader.h"
+#include "../lib/clock.h"
 #include "../lib/report.h"
+#include "../ssh/hostkey.h"
 #include "../ssh/sshlib.h"
 
 #define MSEC (UINT64_C(1000))
@@ -122,7 +123,7 @@ static bool write_keys(struct helper *h, const struct cluster_peer *peers, size_
 	char path[4300];
 	bool ok = true;
 
-	cluster_files_runtime_path(h->j->cfg, CLUSTER_KEYS_FILE, path, sizeof(path));
+	cluster_files_path(h->j->cfg->runtime_dir, CLUSTER_KEYS_FILE, path, sizeof(path));
 	write_one(path, cluster_files_authorized_keys(peers, n), 0600, &ok);
 	return ok;
 }
@@ -265,7 +266,7 @@ static void write_trust(struct helper *h)
 		free(text);
 		return;
 	}
-	cluster_files_runtime_path(h->j->cfg, CLUSTER_TRUST_FILE, path, sizeof(path));
+	cluster_files_path(h->j->cfg->runtime_dir, CLUSTER_TRUST_FILE, path, sizeof(path));
 	write_one(path, text, 0600, &ok);
 }
 
@@ -616,7 +617,7 @@ static int rendezvous(struct helper *h)
 
 	rr.on = leader && strcmp(leader, j->host) != 0 && roster_stream(j->job, rr.stream, sizeof(rr.stream)) == 0;
 	pace_init(&rr.pace, j->n_hosts, PACE_ROSTER);
-	if (hosts_reader_new(j->cfg->log_group, j->job, &r, err, sizeof(err)) == 0) {
+	if (hosts_reader_new(j->log_group, j->job, &r, err, sizeof(err)) == 0) {
 		hosts_reader_paced(r);
 		end = poll_records(h, r, &set, &rr, err, sizeof(err));
 		/* First: the other hosts are waiting for it. */
@@ -628,7 +629,7 @@ static int rendezvous(struct helper *h)
 	if (end == POLL_UNREADABLE) {
 		roster_free(&rr.got);
 		records_free(&set);
-		if (j->cfg->cluster_trust == TRUST_NETWORK)
+		if (j->cfg->trust == TRUST_NETWORK)
 			return network_trust(h, err);
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "error", err);
@@ -709,8 +710,8 @@ int cluster_helper_main(const struct cluster_job *j)
 		rc = 1;
 		result("failed", "setup", "keys", 0);
 	} else if (j->cw_off) {
-		rc = j->cfg->cluster_trust == TRUST_NETWORK ? network_trust(&h, j->cw_off) : 0;
-		if (j->cfg->cluster_trust != TRUST_NETWORK) {
+		rc = j->cfg->trust == TRUST_NETWORK ? network_trust(&h, j->cw_off) : 0;
+		if (j->cfg->trust != TRUST_NETWORK) {
 			f = cJSON_CreateObject();
 			cJSON_AddStringToObject(f, "error", j->cw_off);
 			report_log(PLOG_ERROR, "rendezvous_failed", f,

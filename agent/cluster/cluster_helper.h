@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../daemon/config.h"
+#include "cluster_settings.h"
 
 /* {"pub": "ssh-ed25519 AAAA… porthole-cluster@algo-1"} */
 #define CLUSTER_KEY_EVENT "cluster_key"
@@ -24,7 +24,8 @@
 #define CLUSTER_RESULT_EVENT "cluster_result"
 
 struct cluster_job {
-	const struct config *cfg;
+	const struct cluster_settings *cfg;
+	const char *log_group;   /* PORTHOLE_LOG_GROUP, or NULL: the training jobs' */
 	const char *job, *host;
 	char *const *hosts;      /* resourceconfig.json's, in its order */
 	size_t n_hosts;

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "../cloudwatch/records.h"
+#include "../lib/jsonutil.h"
 
 /* A roster is "porthole":"roster" at the top, so records.c, which reads
  * "porthole":"ready", never takes one for a host's record. */
@@ -58,12 +59,6 @@ out:
 	return out;
 }
 
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static bool number_in(const cJSON *v, double lo, double hi)
 {
 	return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi &&
@@ -91,7 +86,7 @@ void roster_free(struct roster *r)
 /* One member of "hosts": 0, or -1 with why. */
 static int take_host(const cJSON *e, struct roster_host *h, char *why, size_t len)
 {
-	const char *host = str(e, "host"), *ip = str(e, "ip"), *hk = str(e, "host_key"), *ck = str(e, "client_key");
+	const char *host = jsonutil_str(e, "host"), *ip = jsonutil_str(e, "ip"), *hk = jsonutil_str(e, "host_key"), *ck = jsonutil_str(e, "client_key");
 	const cJSON *port = cJSON_GetObjectItemCaseSensitive(e, "port"), *gpus = cJSON_GetObjectItemCaseSensitive(e, "gpus");
 	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(e, "record_ms");
 
@@ -119,11 +114,11 @@ static int take_host(const cJSON *e, struct roster_host *h, char *why, size_t le
 	h->ip = strdup(ip);
 	h->host_key = strdup(hk);
 	h->client_key = strdup(ck);
-	h->ts = str(e, "ts") ? strdup(str(e, "ts")) : NULL;
+	h->ts = jsonutil_str(e, "ts") ? strdup(jsonutil_str(e, "ts")) : NULL;
 	h->port = (unsigned)port->valuedouble;
 	h->gpus = cJSON_IsNumber(gpus) ? (unsigned)gpus->valuedouble : 0;
 	h->ts_ms = number_in(ms, 0, 9.0e15) ? (int64_t)ms->valuedouble : 0;
-	if (!h->host || !h->ip || !h->host_key || !h->client_key || (str(e, "ts") && !h->ts)) {
+	if (!h->host || !h->ip || !h->host_key || !h->client_key || (jsonutil_str(e, "ts") && !h->ts)) {
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
@@ -143,7 +138,7 @@ int roster_parse(const char *msg, const char *job, char *const *hosts, size_t n_
 {
 	cJSON *m = cJSON_Parse(msg);
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(m, "hosts"), *e;
-	const char *kind = str(m, "porthole"), *leader = str(m, "leader");
+	const char *kind = jsonutil_str(m, "porthole"), *leader = jsonutil_str(m, "leader");
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -155,7 +150,7 @@ int roster_parse(const char *msg, const char *job, char *const *hosts, size_t n_
 		snprintf(why, len, "a roster of another version");
 		goto out;
 	}
-	if (!str(m, "job") || strcmp(str(m, "job"), job) != 0) {
+	if (!jsonutil_str(m, "job") || strcmp(jsonutil_str(m, "job"), job) != 0) {
 		snprintf(why, len, "a roster of another job");
 		goto out;
 	}
@@ -235,7 +230,7 @@ int roster_merge_page(const char *body, const struct roster_self *self, struct r
 {
 	cJSON *root = cJSON_Parse(body);
 	const cJSON *events = cJSON_GetObjectItemCaseSensitive(root, "events"), *e;
-	const char *token = str(root, "nextForwardToken");
+	const char *token = jsonutil_str(root, "nextForwardToken");
 	int rejected = 0;
 
 	*next = NULL;
@@ -245,7 +240,7 @@ int roster_merge_page(const char *body, const struct roster_self *self, struct r
 	}
 	cJSON_ArrayForEach(e, events) {
 		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "timestamp");
-		const char *msg = str(e, "message");
+		const char *msg = jsonutil_str(e, "message");
 		struct roster r;
 		if (!msg || !cJSON_IsNumber(ts)) {
 			snprintf(why, len, "an event without message or timestamp");

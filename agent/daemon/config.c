@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "../aws/s3keys.h"
+#include "../cluster/cluster_files.h"
 #include "../lib/duration.h"
 #include "../lib/strutil.h"
 
@@ -42,15 +44,15 @@ static const struct setting {
 	unsigned layers;
 	const char *help;
 } settings[SET__COUNT] = {
-	[SET_HOLD] = { "HOLD", K_ENUM, "on-failure", offsetof(struct config, hold), hold_choices, L_ALL,
+	[SET_HOLD] = { "HOLD", K_ENUM, "on-failure", offsetof(struct config, hold.policy), hold_choices, L_ALL,
 		       "keep the container after the command ends: never, on-failure, always" },
-	[SET_WINDOW] = { "WINDOW", K_DURATION, "30m", offsetof(struct config, window), NULL, L_ALL,
+	[SET_WINDOW] = { "WINDOW", K_DURATION, "30m", offsetof(struct config, hold.window), NULL, L_ALL,
 			 "how long a hold lasts" },
-	[SET_HOLD_BEFORE] = { "HOLD_BEFORE", K_BOOL, "0", offsetof(struct config, hold_before), NULL, L_ALL,
+	[SET_HOLD_BEFORE] = { "HOLD_BEFORE", K_BOOL, "0", offsetof(struct config, hold.before), NULL, L_ALL,
 			      "wait for `porthole continue` before starting the command" },
-	[SET_IDLE_GRACE] = { "IDLE_GRACE", K_DURATION, "10m", offsetof(struct config, idle_grace), NULL, L_ALL,
+	[SET_IDLE_GRACE] = { "IDLE_GRACE", K_DURATION, "10m", offsetof(struct config, hold.idle_grace), NULL, L_ALL,
 			     "hold at least this long after the last session ends" },
-	[SET_MAX_HOLD] = { "MAX_HOLD", K_DURATION, "4h", offsetof(struct config, max_hold), NULL, L_ALL,
+	[SET_MAX_HOLD] = { "MAX_HOLD", K_DURATION, "4h", offsetof(struct config, hold.max_hold), NULL, L_ALL,
 			   "no hold lasts longer than this in total" },
 	[SET_CONTROL_SOCKET] = { "CONTROL_SOCKET", K_PATH, "/run/porthole/control.sock",
 				 offsetof(struct config, control_socket), NULL, L_NO_HYPER,
@@ -61,71 +63,71 @@ static const struct setting {
 		      "job name outside SageMaker (default: TRAINING_JOB_NAME, else local)" },
 	[SET_LOG_LEVEL] = { "LOG_LEVEL", K_LEVEL, "info", offsetof(struct config, log_level), level_choices,
 			    L_ALL, "debug, info, warning or error" },
-	[SET_SSH] = { "SSH", K_ENUM, "embedded", offsetof(struct config, ssh), ssh_choices, L_ALL,
+	[SET_SSH] = { "SSH", K_ENUM, "embedded", offsetof(struct config, ssh.mode), ssh_choices, L_ALL,
 		      "SSH endpoint: embedded, openssh (the image's sshd) or off" },
-	[SET_SSH_PORT] = { "SSH_PORT", K_PORT, "22", offsetof(struct config, ssh_port), NULL, L_ALL,
+	[SET_SSH_PORT] = { "SSH_PORT", K_PORT, "22", offsetof(struct config, ssh.port), NULL, L_ALL,
 			   "SSH port (0: any free port, announced in the ready record)" },
-	[SET_SSH_LISTEN] = { "SSH_LISTEN", K_ADDRS, "all", offsetof(struct config, ssh_listen), NULL, L_ALL,
+	[SET_SSH_LISTEN] = { "SSH_LISTEN", K_ADDRS, "all", offsetof(struct config, ssh.listen), NULL, L_ALL,
 			     "SSH listen addresses (all, or a list of IP addresses)" },
-	[SET_HOST_KEY] = { "HOST_KEY", K_OPTPATH, "", offsetof(struct config, host_key), NULL, L_NO_HYPER,
+	[SET_HOST_KEY] = { "HOST_KEY", K_OPTPATH, "", offsetof(struct config, ssh.host_key), NULL, L_NO_HYPER,
 			   "SSH host key file (default: a new Ed25519 key at each start)" },
-	[SET_AUTHORIZED_KEYS] = { "AUTHORIZED_KEYS", K_TEXT, "", offsetof(struct config, authorized_keys), NULL,
+	[SET_AUTHORIZED_KEYS] = { "AUTHORIZED_KEYS", K_TEXT, "", offsetof(struct config, ssh.authorized_keys), NULL,
 				  L_ALL, "authorized_keys lines, newline separated" },
 	[SET_AUTHORIZED_KEYS_FILE] = { "AUTHORIZED_KEYS_FILE", K_OPTPATH, "",
-				       offsetof(struct config, authorized_keys_file), NULL, L_NO_HYPER,
+				       offsetof(struct config, ssh.authorized_keys_file), NULL, L_NO_HYPER,
 				       "an extra authorized_keys file" },
-	[SET_AUTHORIZED_KEYS_S3] = { "AUTHORIZED_KEYS_S3", K_TEXT, "", offsetof(struct config, authorized_keys_s3),
+	[SET_AUTHORIZED_KEYS_S3] = { "AUTHORIZED_KEYS_S3", K_TEXT, "", offsetof(struct config, ssh.authorized_keys_s3),
 				     NULL, L_ALL, "s3://bucket/key of an authorized_keys object, fetched at start" },
-	[SET_SFTP_SERVER] = { "SFTP_SERVER", K_OPTPATH, "", offsetof(struct config, sftp_server), NULL, L_NO_HYPER,
+	[SET_SFTP_SERVER] = { "SFTP_SERVER", K_OPTPATH, "", offsetof(struct config, ssh.sftp_server), NULL, L_NO_HYPER,
 			      "external SFTP server program (default: porthole's own)" },
-	[SET_LOGIN_GRACE] = { "LOGIN_GRACE", K_DURATION, "30s", offsetof(struct config, login_grace), NULL, L_ALL,
+	[SET_LOGIN_GRACE] = { "LOGIN_GRACE", K_DURATION, "30s", offsetof(struct config, ssh.login_grace), NULL, L_ALL,
 			      "time an SSH client has to log in" },
-	[SET_MAX_AUTH_TRIES] = { "MAX_AUTH_TRIES", K_UINT, "6", offsetof(struct config, max_auth_tries), NULL, L_ALL,
+	[SET_MAX_AUTH_TRIES] = { "MAX_AUTH_TRIES", K_UINT, "6", offsetof(struct config, ssh.max_auth_tries), NULL, L_ALL,
 				 "SSH authentication attempts per connection" },
-	[SET_MAX_STARTUPS] = { "MAX_STARTUPS", K_STARTUPS, "10:30:100", offsetof(struct config, max_startups), NULL,
+	[SET_MAX_STARTUPS] = { "MAX_STARTUPS", K_STARTUPS, "10:30:100", offsetof(struct config, ssh.max_startups), NULL,
 			       L_ALL, "unauthenticated SSH connections at once (N or start:rate:full)" },
-	[SET_SSH_IDLE_TIMEOUT] = { "SSH_IDLE_TIMEOUT", K_DURATION, "0", offsetof(struct config, ssh_idle_timeout),
+	[SET_SSH_IDLE_TIMEOUT] = { "SSH_IDLE_TIMEOUT", K_DURATION, "0", offsetof(struct config, ssh.idle_timeout),
 				   NULL, L_ALL, "drop SSH connections without traffic this long (0: never)" },
-	[SET_SSH_KEEPALIVE] = { "SSH_KEEPALIVE", K_DURATION, "60s", offsetof(struct config, ssh_keepalive), NULL,
+	[SET_SSH_KEEPALIVE] = { "SSH_KEEPALIVE", K_DURATION, "60s", offsetof(struct config, ssh.keepalive), NULL,
 				L_ALL, "SSH keepalive interval (0: none)" },
-	[SET_SSH_GATEWAY_PORTS] = { "SSH_GATEWAY_PORTS", K_BOOL, "0", offsetof(struct config, ssh_gateway_ports),
+	[SET_SSH_GATEWAY_PORTS] = { "SSH_GATEWAY_PORTS", K_BOOL, "0", offsetof(struct config, ssh.gateway_ports),
 				    NULL, L_ALL, "let ssh -R listen on other addresses than loopback" },
-	[SET_CLOUDWATCH] = { "CLOUDWATCH", K_ENUM, "auto", offsetof(struct config, cloudwatch), cw_choices, L_ALL,
+	[SET_CLOUDWATCH] = { "CLOUDWATCH", K_ENUM, "auto", offsetof(struct config, cw.mode), cw_choices, L_ALL,
 			     "publish events to CloudWatch Logs: auto (training jobs, HyperPod nodes), on, off" },
-	[SET_LOG_GROUP] = { "LOG_GROUP", K_TEXT, "", offsetof(struct config, log_group), NULL, L_ALL,
+	[SET_LOG_GROUP] = { "LOG_GROUP", K_TEXT, "", offsetof(struct config, cw.log_group), NULL, L_ALL,
 			    "CloudWatch log group (default /aws/sagemaker/TrainingJobs, on HyperPod the cluster's)" },
-	[SET_LOG_STREAM] = { "LOG_STREAM", K_TEXT, "", offsetof(struct config, log_stream), NULL, L_ALL,
+	[SET_LOG_STREAM] = { "LOG_STREAM", K_TEXT, "", offsetof(struct config, cw.log_stream), NULL, L_ALL,
 			     "CloudWatch log stream (default <job>/<host>-<epoch>/ssm, on HyperPod <cluster>/<group>/<host>/porthole)" },
-	[SET_CREATE_LOG_GROUP] = { "CREATE_LOG_GROUP", K_BOOL, "0", offsetof(struct config, create_log_group), NULL,
+	[SET_CREATE_LOG_GROUP] = { "CREATE_LOG_GROUP", K_BOOL, "0", offsetof(struct config, cw.create_log_group), NULL,
 				   L_ALL, "create the log group if it does not exist" },
-	[SET_SPOOL_DIR] = { "SPOOL_DIR", K_PATH, "/run/porthole/spool", offsetof(struct config, spool_dir), NULL,
+	[SET_SPOOL_DIR] = { "SPOOL_DIR", K_PATH, "/run/porthole/spool", offsetof(struct config, cw.spool_dir), NULL,
 			    L_NO_HYPER, "where events wait until CloudWatch has them" },
-	[SET_SPOOL_MAX_MB] = { "SPOOL_MAX_MB", K_UINT, "64", offsetof(struct config, spool_max_mb), NULL, L_ALL,
+	[SET_SPOOL_MAX_MB] = { "SPOOL_MAX_MB", K_UINT, "64", offsetof(struct config, cw.spool_max_mb), NULL, L_ALL,
 			       "spool size bound in MiB; the oldest events go past it" },
-	[SET_FLUSH_TIMEOUT] = { "FLUSH_TIMEOUT", K_DURATION, "10s", offsetof(struct config, flush_timeout), NULL,
+	[SET_FLUSH_TIMEOUT] = { "FLUSH_TIMEOUT", K_DURATION, "10s", offsetof(struct config, cw.flush_timeout), NULL,
 				L_ALL, "at exit, how long to keep sending spooled events" },
-	[SET_SSM] = { "SSM", K_ENUM, "off", offsetof(struct config, ssm), ssm_choices, L_ALL,
+	[SET_SSM] = { "SSM", K_ENUM, "off", offsetof(struct config, ssm.mode), ssm_choices, L_ALL,
 		      "Session Manager endpoint: off, auto (remote debug, else register if configured), register" },
-	[SET_SSM_AGENT] = { "SSM_AGENT", K_OPTPATH, "", offsetof(struct config, ssm_agent), NULL, L_NO_HYPER,
+	[SET_SSM_AGENT] = { "SSM_AGENT", K_OPTPATH, "", offsetof(struct config, ssm.agent), NULL, L_NO_HYPER,
 			    "the amazon-ssm-agent binary (default: found on PATH)" },
 	/* Not from hyperparameters: DescribeTrainingJob shows those to anyone. */
 	[SET_SSM_ACTIVATION_CODE] = { "SSM_ACTIVATION_CODE", K_TEXT, "",
-				      offsetof(struct config, ssm_activation_code), NULL, L_NO_HYPER,
+				      offsetof(struct config, ssm.activation_code), NULL, L_NO_HYPER,
 				      "hybrid activation code (with SSM_ACTIVATION_ID)" },
-	[SET_SSM_ACTIVATION_ID] = { "SSM_ACTIVATION_ID", K_TEXT, "", offsetof(struct config, ssm_activation_id),
+	[SET_SSM_ACTIVATION_ID] = { "SSM_ACTIVATION_ID", K_TEXT, "", offsetof(struct config, ssm.activation_id),
 				    NULL, L_NO_HYPER, "hybrid activation id (with SSM_ACTIVATION_CODE)" },
-	[SET_SSM_ROLE] = { "SSM_ROLE", K_TEXT, "", offsetof(struct config, ssm_role), NULL, L_ALL,
+	[SET_SSM_ROLE] = { "SSM_ROLE", K_TEXT, "", offsetof(struct config, ssm.role), NULL, L_ALL,
 			   "IAM role for CreateActivation when no activation is given" },
-	[SET_SSM_LOG_DIR] = { "SSM_LOG_DIR", K_PATH, "/var/log/amazon/ssm", offsetof(struct config, ssm_log_dir),
+	[SET_SSM_LOG_DIR] = { "SSM_LOG_DIR", K_PATH, "/var/log/amazon/ssm", offsetof(struct config, ssm.log_dir),
 			      NULL, L_NO_HYPER, "where amazon-ssm-agent writes errors.log (its seelog.xml)" },
-	[SET_CLUSTER_SSH] = { "CLUSTER_SSH", K_BOOL, "0", offsetof(struct config, cluster_ssh), NULL, L_ALL,
+	[SET_CLUSTER_SSH] = { "CLUSTER_SSH", K_BOOL, "0", offsetof(struct config, cluster.enabled), NULL, L_ALL,
 			      "SSH between the job's hosts with per-host keys (ssh algo-2 just works)" },
 	[SET_RENDEZVOUS_TIMEOUT] = { "RENDEZVOUS_TIMEOUT", K_DURATION, "10m",
-				     offsetof(struct config, rendezvous_timeout), NULL, L_ALL,
+				     offsetof(struct config, cluster.rendezvous_timeout), NULL, L_ALL,
 				     "how long to wait for every host to publish before the training starts" },
-	[SET_HOSTFILE] = { "HOSTFILE", K_OPTPATH, "", offsetof(struct config, hostfile), NULL, L_ALL,
+	[SET_HOSTFILE] = { "HOSTFILE", K_OPTPATH, "", offsetof(struct config, cluster.hostfile), NULL, L_ALL,
 			   "where the MPI/DeepSpeed hostfile goes (default <ML_ROOT>/hostfile)" },
-	[SET_CLUSTER_TRUST] = { "CLUSTER_TRUST", K_ENUM, "keys", offsetof(struct config, cluster_trust),
+	[SET_CLUSTER_TRUST] = { "CLUSTER_TRUST", K_ENUM, "keys", offsetof(struct config, cluster.trust),
 				trust_choices, L_ALL,
 				"cluster logins: keys (published keys), network (any key from the job's hosts "
 				"when CloudWatch cannot be read)" },
@@ -636,6 +638,76 @@ static void resolve(struct config *cfg, int id, const struct source *src, const 
 	}
 }
 
+/* ---- what other areas need from settings not theirs --------------------- */
+
+/* dir/name, or NULL when out of memory (the reader then treats the file as
+ * absent, as it would a missing one). */
+static char *path_in(const char *dir, const char *name)
+{
+	char *p;
+
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/* Names the inline keys in messages by where they came from. */
+static const char *inline_keys_name(enum config_layer layer)
+{
+	switch (layer) {
+	case LAYER_HYPER:
+		return "hyperparameter porthole_authorized_keys";
+	case LAYER_CONF:
+		return "PORTHOLE_AUTHORIZED_KEYS (conf file)";
+	case LAYER_FLAG:
+		return "--authorized-keys";
+	default:
+		return "PORTHOLE_AUTHORIZED_KEYS";
+	}
+}
+
+/* The areas are handed their own settings only; the few facts they need
+ * from elsewhere (runtime paths, the code directory) are worked out here,
+ * once, so that ssh/ need not know cluster/'s file names, for example. */
+static void derive(struct config *cfg)
+{
+	const char *slash = strrchr(cfg->control_socket, '/');
+	struct ssh_settings *ssh = &cfg->ssh;
+
+	/* Next to the control socket: porthole's own runtime directory. */
+	if (slash && slash != cfg->control_socket)
+		cfg->runtime_dir = strndup(cfg->control_socket, (size_t)(slash - cfg->control_socket));
+	else
+		cfg->runtime_dir = strdup(slash ? "/" : ".");
+	if (!cfg->runtime_dir)
+		return;
+	ssh->runtime_dir = strdup(cfg->runtime_dir);
+	ssh->inline_keys_name = strdup(inline_keys_name(cfg->layer[SET_AUTHORIZED_KEYS]));
+	ssh->code_dir = path_in(cfg->ml_root, "code");
+	if (ssh->authorized_keys_s3)
+		ssh->s3_keys_file = path_in(cfg->runtime_dir, S3KEYS_CACHE_NAME);
+	if (cfg->cluster.enabled) {
+		ssh->cluster_dir = strdup(cfg->runtime_dir);
+		ssh->cluster_keys_file = path_in(cfg->runtime_dir, CLUSTER_KEYS_FILE);
+		ssh->cluster_pending_file = path_in(cfg->runtime_dir, CLUSTER_PENDING_FILE);
+		if (cfg->cluster.trust == TRUST_NETWORK)
+			ssh->cluster_trust_file = path_in(cfg->runtime_dir, CLUSTER_TRUST_FILE);
+	}
+	cfg->cluster.ml_root = strdup(cfg->ml_root);
+	cfg->cluster.runtime_dir = strdup(cfg->runtime_dir);
+}
+
+static void underive(struct config *cfg)
+{
+	struct ssh_settings *ssh = &cfg->ssh;
+	char **owned[] = { &cfg->runtime_dir, &ssh->runtime_dir, &ssh->inline_keys_name, &ssh->code_dir, &ssh->s3_keys_file,
+			   &ssh->cluster_dir, &ssh->cluster_keys_file, &ssh->cluster_pending_file,
+			   &ssh->cluster_trust_file, &cfg->cluster.ml_root, &cfg->cluster.runtime_dir };
+
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		free(*owned[i]);
+		*owned[i] = NULL;
+	}
+}
+
 void config_load(struct config *cfg, const struct config_flags *flags)
 {
 	struct source src[LAYER__COUNT];
@@ -671,10 +743,12 @@ void config_load(struct config *cfg, const struct config_flags *flags)
 	for (int l = 0; l < LAYER__COUNT; l++)
 		source_free(&src[l]);
 	free(hyper_path);
+	derive(cfg);
 }
 
 void config_free(struct config *cfg)
 {
+	underive(cfg);
 	for (int i = 0; i < SET__COUNT; i++)
 		if (settings[i].kind == K_PATH || settings[i].kind == K_NAME || settings[i].kind == K_TEXT ||
 		    settings[i].kind == K_OPTPATH || settings[i].kind == K_ADDRS)

@@ -11,30 +11,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../cluster/cluster_settings.h"
 #include "../lib/log.h"
+#include "../ssh/ssh_settings.h"
+#include "../ssm/ssm_settings.h"
 
 enum hold_policy { HOLD_NEVER, HOLD_ON_FAILURE, HOLD_ALWAYS };
 
 /* auto: publish to CloudWatch inside a SageMaker training job or on a
  * HyperPod node only. */
 enum cw_mode { CW_AUTO, CW_ON, CW_OFF };
-
-enum ssh_mode { SSH_EMBEDDED, SSH_OPENSSH, SSH_OFF };
-
-/* auto: stay out of SageMaker remote debug's way, else register when an
- * activation or role is configured. */
-enum ssm_mode { SSM_OFF, SSM_AUTO, SSM_REGISTER };
-
-/* How cluster logins are trusted: the peers' published client keys, or
- * (explicit opt-in, when CloudWatch cannot be read) their addresses. */
-enum cluster_trust { TRUST_KEYS, TRUST_NETWORK };
-
-/* OpenSSH's MaxStartups "start:rate:full": from `start` unauthenticated
- * connections on, refuse new ones with probability rising from rate% to
- * 100% at `full`. */
-struct ssh_startups {
-	unsigned start, rate, full;
-};
 
 enum config_layer { LAYER_DEFAULT, LAYER_CONF, LAYER_HYPER, LAYER_ENV, LAYER_FLAG, LAYER__COUNT };
 
@@ -85,56 +71,40 @@ enum setting_id {
 #define CONFIG_DEFAULT_PATH "/etc/porthole/porthole.conf"
 #define CONFIG_MAX_FLAGS 32
 
-struct config {
-	enum hold_policy hold;
+/* The holds (daemon/hold.h applies them). */
+struct hold_settings {
+	enum hold_policy policy;
 	uint64_t window;     /* seconds */
-	bool hold_before;
+	bool before;
 	uint64_t idle_grace; /* seconds */
 	uint64_t max_hold;   /* seconds */
-	char *control_socket;
-	char *ml_root;
-	char *job;           /* "" when not set */
-	enum plog_level log_level;
+};
 
-	/* The SSH endpoint. */
-	enum ssh_mode ssh;
-	unsigned ssh_port;
-	char *ssh_listen;           /* "all", or addresses separated by commas/spaces */
-	char *host_key;             /* NULL: generate one at start */
-	char *authorized_keys;      /* inline authorized_keys lines; NULL when unset */
-	char *authorized_keys_file; /* NULL when unset */
-	char *authorized_keys_s3;   /* s3://bucket/key; NULL when unset */
-	char *sftp_server;          /* NULL: `porthole sftp-server` */
-	uint64_t login_grace;       /* seconds */
-	unsigned max_auth_tries;
-	struct ssh_startups max_startups;
-	uint64_t ssh_idle_timeout;  /* seconds; 0: none */
-	uint64_t ssh_keepalive;     /* seconds; 0: none */
-	bool ssh_gateway_ports;     /* ssh -R may bind non-loopback addresses */
-
-	/* The CloudWatch publisher. */
-	enum cw_mode cloudwatch;
+/* The CloudWatch publisher (daemon/publish.c turns it into a cwpub_config). */
+struct cw_settings {
+	enum cw_mode mode;
 	char *log_group;            /* NULL: the platform's (identity.h) */
 	char *log_stream;           /* NULL: the platform's (identity.h) */
 	bool create_log_group;
 	char *spool_dir;
 	unsigned spool_max_mb;
 	uint64_t flush_timeout;     /* seconds */
+};
 
-	/* The SSM endpoint (amazon-ssm-agent). */
-	enum ssm_mode ssm;
-	char *ssm_agent;            /* NULL: amazon-ssm-agent on PATH */
-	char *ssm_activation_code;  /* NULL when unset */
-	char *ssm_activation_id;
-	char *ssm_role;             /* for CreateActivation; NULL when unset */
-	char *ssm_log_dir;
+/* Every setting, grouped by the area that receives it: an area is handed
+ * its own part (ssh, ssm, cluster), never the whole. */
+struct config {
+	struct hold_settings hold;
+	char *control_socket;
+	char *ml_root;
+	char *job;           /* "" when not set */
+	enum plog_level log_level;
+	struct ssh_settings ssh;
+	struct cw_settings cw;
+	struct ssm_settings ssm;
+	struct cluster_settings cluster;
 
-	/* SSH between the hosts of a job (docs/cluster.md). */
-	bool cluster_ssh;
-	uint64_t rendezvous_timeout; /* seconds */
-	char *hostfile;             /* NULL: <ML_ROOT>/hostfile */
-	enum cluster_trust cluster_trust;
-
+	char *runtime_dir;   /* the control socket's directory: porthole's runtime files */
 	char *conf_path;
 	enum config_layer layer[SET__COUNT]; /* where each effective value came from */
 	unsigned errors;                     /* bad values reported while loading */

@@ -1,14 +1,16 @@
-/* publish.c — porthole's side of the CloudWatch publisher: the AWS client
- * every endpoint shares, whether events are published, with which settings,
- * and the identity record re-sent when the state changes. */
-#include "porthole.h"
+/* publish.c — see publish.h. */
+#include "publish.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "ready.h"
+#include "run.h"
+
+#include "../aws/arn.h"
 #include "../aws/aws.h"
-#include "../lib/clock.h"
 #include "../cloudwatch/cwpub.h"
+#include "../lib/clock.h"
 #include "../lib/log.h"
 
 static cJSON *identity_now(void *ud)
@@ -19,7 +21,6 @@ static cJSON *identity_now(void *ud)
 void publish_start(struct porthole *p)
 {
 	const char *arn = getenv("TRAINING_JOB_ARN");
-	char err[256];
 	int rc;
 
 	/* auto: only inside a SageMaker training job or on a HyperPod node,
@@ -28,13 +29,13 @@ void publish_start(struct porthole *p)
 	 * libcurl and its TLS library cost megabytes of RSS that an idle
 	 * wrapper should not carry. */
 	bool hyperpod = strcmp(p->id.platform, "hyperpod") == 0;
-	if (p->cfg.cloudwatch == CW_OFF || (p->cfg.cloudwatch == CW_AUTO && !(arn && *arn) && !hyperpod)) {
+	if (p->cfg.cw.mode == CW_OFF || (p->cfg.cw.mode == CW_AUTO && !(arn && *arn) && !hyperpod)) {
 		log_debug("CloudWatch publishing is off (PORTHOLE_CLOUDWATCH=%s)",
-			  p->cfg.cloudwatch == CW_OFF ? "off" : "auto, outside a training job or HyperPod node");
+			  p->cfg.cw.mode == CW_OFF ? "off" : "auto, outside a training job or HyperPod node");
 		log_discard_early();
 		return;
 	}
-	const char *group = p->cfg.log_group ? p->cfg.log_group : p->id.log_group;
+	const char *group = p->cfg.cw.log_group ? p->cfg.cw.log_group : p->id.log_group;
 	if (!group && hyperpod) {
 		/* Not the training jobs' group: a node's events belong to its cluster. */
 		log_error("no CloudWatch log group for cluster %s (its ClusterArn is unknown); set PORTHOLE_LOG_GROUP; "
@@ -42,26 +43,26 @@ void publish_start(struct porthole *p)
 		log_discard_early();
 		return;
 	}
-	rc = aws_new(p->loop, &p->aws, err, sizeof(err));
-	if (rc < 0) {
-		log_error("cannot set up the AWS client: %s; nothing is sent to CloudWatch", err);
+	struct aws *aws = run_aws(p);
+	if (!aws) {
+		log_error("nothing is sent to CloudWatch");
 		log_discard_early();
 		return;
 	}
 	char *group_region = hyperpod ? arn_region(p->id.cluster_arn) : NULL;
 	struct cwpub_config c = {
 		.group = group,
-		.stream = p->cfg.log_stream ? p->cfg.log_stream : p->id.log_stream,
-		.create_group = p->cfg.create_log_group,
+		.stream = p->cfg.cw.log_stream ? p->cfg.cw.log_stream : p->id.log_stream,
+		.create_group = p->cfg.cw.create_log_group,
 		.group_region = group_region,
-		.spool_dir = p->cfg.spool_dir,
-		.spool_max = (uint64_t)p->cfg.spool_max_mb << 20,
+		.spool_dir = p->cfg.cw.spool_dir,
+		.spool_max = (uint64_t)p->cfg.cw.spool_max_mb << 20,
 		.job = p->id.job,
 		.host = p->id.host,
 		.identity = identity_now,
 		.identity_ud = p,
 	};
-	rc = cwpub_new(p->loop, p->aws, &c, &p->cwpub);
+	rc = cwpub_new(p->loop, aws, &c, &p->cwpub);
 	free(group_region);
 	/* Failures are logged inside; porthole goes on without publishing. */
 	if (rc < 0) {
@@ -79,6 +80,4 @@ void publish_stop(struct porthole *p)
 {
 	cwpub_free(p->cwpub);
 	p->cwpub = NULL;
-	aws_free(p->aws);
-	p->aws = NULL;
 }

@@ -2,16 +2,17 @@
  * which SageMaker ships to CloudWatch with the training log.  The JSON
  * schema is documented in docs/ready-record.md; bump READY_SCHEMA on any
  * incompatible change. */
-#include "porthole.h"
+#include "ready.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
 #include "../cloudwatch/cwpub.h"
+#include "../lib/clock.h"
 #include "../lib/duration.h"
 #include "../lib/log.h"
+#include "../lib/version.h"
 #include "../ssm/ssm.h"
 
 cJSON *ready_json(const struct porthole *p)
@@ -46,8 +47,8 @@ cJSON *ready_json(const struct porthole *p)
 	/* Peers wait until every host says it accepts their keys. */
 	cluster_to_json(p->cluster, o);
 	cJSON_AddStringToObject(o, "state", phase_name(p->phase));
-	cJSON_AddStringToObject(o, "hold", config_hold_policy_name(p->cfg.hold));
-	cJSON_AddNumberToObject(o, "window_s", (double)p->cfg.window);
+	cJSON_AddStringToObject(o, "hold", config_hold_policy_name(p->cfg.hold.policy));
+	cJSON_AddNumberToObject(o, "window_s", (double)p->cfg.hold.window);
 	cJSON *st = cJSON_CreateObject();
 	hold_status(p->hold, st);
 	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "waits"), 0);
@@ -78,13 +79,13 @@ void ready_announce(const struct porthole *p)
 	const struct identity *id = &p->id;
 	const struct hostkey *hk = sshd_hostkey(p->sshd);
 
-	duration_format(p->cfg.window, win, sizeof(win));
+	duration_format(p->cfg.hold.window, win, sizeof(win));
 	if (sshd_port(p->sshd) && hk)
 		snprintf(ssh, sizeof(ssh), "; ssh port %u, host key %s", sshd_port(p->sshd), hk->fingerprint);
 	printf("porthole %s ready: job %s, host %s (%zu host%s), ip %s%s; hold %s, window %s%s; "
 	       "`porthole status` shows the state\n",
 	       PORTHOLE_VERSION, id->job, id->host, id->n_hosts, id->n_hosts == 1 ? "" : "s",
-	       id->ipv4[0] ? id->ipv4 : "unknown", ssh, config_hold_policy_name(p->cfg.hold), win,
+	       id->ipv4[0] ? id->ipv4 : "unknown", ssh, config_hold_policy_name(p->cfg.hold.policy), win,
 	       p->before ? "; waiting for `porthole continue` before starting the command"
 	       : cluster_pending(p->cluster) ? "; waiting for the job's hosts (PORTHOLE_CLUSTER_SSH) before starting "
 					       "the command"

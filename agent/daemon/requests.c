@@ -1,15 +1,18 @@
 /* requests.c — what the control socket's commands do to a running porthole. */
-#include "porthole.h"
+#include "requests.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "run.h"
+
+#include "../init/spawn.h"
 #include "../lib/clock.h"
 #include "../lib/duration.h"
 #include "../lib/log.h"
-#include "../init/spawn.h"
+#include "../lib/version.h"
 
 /* What a client connection holds on to. */
 struct client {
@@ -65,10 +68,10 @@ cJSON *requests_status_json(const struct porthole *p)
 		cJSON_AddNumberToObject(r, "exit_code", p->exit_code);
 		cJSON_AddStringToObject(r, "exit", how);
 	}
-	cJSON_AddStringToObject(r, "hold", config_hold_policy_name(p->cfg.hold));
-	cJSON_AddNumberToObject(r, "window_s", (double)p->cfg.window);
-	cJSON_AddNumberToObject(r, "idle_grace_s", (double)p->cfg.idle_grace);
-	cJSON_AddNumberToObject(r, "max_hold_s", (double)p->cfg.max_hold);
+	cJSON_AddStringToObject(r, "hold", config_hold_policy_name(p->cfg.hold.policy));
+	cJSON_AddNumberToObject(r, "window_s", (double)p->cfg.hold.window);
+	cJSON_AddNumberToObject(r, "idle_grace_s", (double)p->cfg.hold.idle_grace);
+	cJSON_AddNumberToObject(r, "max_hold_s", (double)p->cfg.hold.max_hold);
 	cJSON_AddNumberToObject(r, "uptime_s", (double)((clock_mono_usec() - p->started_usec) / USEC_PER_SEC));
 	hold_status(p->hold, r);
 	cluster_to_json(p->cluster, r);
@@ -106,7 +109,7 @@ static void do_wait(struct porthole *p, struct control_conn *c, const cJSON *req
 {
 	struct client *cl = client_of(p, c);
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, "name");
-	int64_t sec = seconds_member(req, kind == WAIT_BREAKPOINT ? "timeout" : "window", (int64_t)p->cfg.window);
+	int64_t sec = seconds_member(req, kind == WAIT_BREAKPOINT ? "timeout" : "window", (int64_t)p->cfg.hold.window);
 
 	if (!cl) {
 		control_reply_error(c, "out of memory");

@@ -1,6 +1,6 @@
 /* run.c — `porthole run -- CMD` and `porthole serve`: PID 1 duties, the
  * command's life, and when porthole itself may end. */
-#include "porthole.h"
+#include "run.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -9,12 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
-#include "../init/failure.h"
-#include "../lib/log.h"
+#include "publish.h"
+#include "ready.h"
+#include "requests.h"
 #include "sdnotify.h"
 #include "sockact.h"
+
+#include "../aws/aws.h"
+#include "../init/failure.h"
 #include "../init/spawn.h"
+#include "../lib/clock.h"
+#include "../lib/log.h"
 #include "../ssm/ssm.h"
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -22,13 +27,7 @@ static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 /* A little over a connection's own grace after SIGHUP (session.c). */
 #define SSH_DRAIN_USEC (3 * USEC_PER_SEC)
 
-const char *phase_name(enum phase ph)
-{
-	static const char *const names[] = { "waiting-before-start", "training", "holding", "serving", "exiting" };
-	return names[ph];
-}
-
-/* The SSH endpoint's logins are sessions like any other for the hold. */
+/* The SSH and SSM endpoints' logins are sessions like any other for the hold. */
 static void on_ssh_login(void *ud)
 {
 	hold_session_opened(((struct porthole *)ud)->hold);
@@ -37,6 +36,49 @@ static void on_ssh_login(void *ud)
 static void on_ssh_logout(void *ud)
 {
 	hold_session_closed(((struct porthole *)ud)->hold);
+}
+
+struct aws *run_aws(struct porthole *p)
+{
+	char err[256];
+
+	if (!p->aws && !p->aws_failed && aws_new(p->loop, &p->aws, err, sizeof(err)) < 0) {
+		p->aws_failed = true;
+		log_error("cannot set up the AWS client: %s; nothing reaches AWS (CloudWatch, S3 keys, SSM)", err);
+	}
+	return p->aws;
+}
+
+static struct aws *aws_for(void *ud)
+{
+	return run_aws(ud);
+}
+
+static void start_s3keys(struct porthole *p)
+{
+	const struct ssh_settings *ssh = &p->cfg.ssh;
+	struct aws *aws;
+
+	if (!ssh->authorized_keys_s3 || !ssh->s3_keys_file)
+		return;
+	if (!(aws = run_aws(p))) {
+		log_error("ssh: cannot fetch authorized keys from %s: no AWS client", ssh->authorized_keys_s3);
+		return;
+	}
+	if (s3keys_new(p->loop, aws, ssh->authorized_keys_s3, ssh->s3_keys_file, &p->s3keys) == -ENOMEM)
+		log_error("ssh: out of memory fetching authorized keys from %s", ssh->authorized_keys_s3);
+}
+
+static void start_ssm(struct porthole *p)
+{
+	struct ssm_params prm = {
+		.loop = p->loop, .reaper = p->reaper, .cfg = &p->cfg.ssm, .job = p->id.job, .host = p->id.host,
+		.aws = aws_for, .aws_ud = p, .hooks = { on_ssh_login, on_ssh_logout, p },
+	};
+
+	/* Registration goes on in the background; the training never waits. */
+	if (ssm_new(&prm, &p->ssm) < 0)
+		log_error("SSM: out of memory; no Session Manager endpoint");
 }
 
 static void on_flushed(void *ud)
@@ -75,7 +117,7 @@ static void on_ssh_drained(void *ud)
 
 void run_exit(struct porthole *p, int code)
 {
-	uint64_t budget = p->cfg.flush_timeout * USEC_PER_SEC;
+	uint64_t budget = p->cfg.cw.flush_timeout * USEC_PER_SEC;
 
 	if (p->phase == PHASE_EXITING)
 		return;
@@ -114,9 +156,9 @@ static void on_after_done(void *ud, struct hold_wait *w, enum wait_end why)
 
 static bool wants_hold(const struct porthole *p)
 {
-	if (p->stopping || hold_was_released(p->hold) || p->cfg.window == 0)
+	if (p->stopping || hold_was_released(p->hold) || p->cfg.hold.window == 0)
 		return false;
-	return p->cfg.hold == HOLD_ALWAYS || (p->cfg.hold == HOLD_ON_FAILURE && p->exit_code != 0);
+	return p->cfg.hold.policy == HOLD_ALWAYS || (p->cfg.hold.policy == HOLD_ON_FAILURE && p->exit_code != 0);
 }
 
 static void on_command_exit(void *ud, pid_t pid, int wstatus)
@@ -145,7 +187,7 @@ static void on_command_exit(void *ud, pid_t pid, int wstatus)
 		return;
 	}
 	p->phase = PHASE_AFTER;
-	p->after = hold_wait_begin(p->hold, WAIT_AFTER, NULL, p->cfg.window * USEC_PER_SEC, on_after_done, p);
+	p->after = hold_wait_begin(p->hold, WAIT_AFTER, NULL, p->cfg.hold.window * USEC_PER_SEC, on_after_done, p);
 	if (!p->after)
 		run_exit(p, p->exit_code);
 }
@@ -218,9 +260,9 @@ static const char *cloudwatch_off(const struct porthole *p)
 {
 	if (p->cwpub)
 		return NULL;
-	if (p->cfg.cloudwatch == CW_OFF)
+	if (p->cfg.cw.mode == CW_OFF)
 		return "PORTHOLE_CLOUDWATCH=off: no host publishes its keys";
-	if (p->cfg.cloudwatch == CW_AUTO && !(getenv("TRAINING_JOB_ARN") && *getenv("TRAINING_JOB_ARN")))
+	if (p->cfg.cw.mode == CW_AUTO && !(getenv("TRAINING_JOB_ARN") && *getenv("TRAINING_JOB_ARN")))
 		return "PORTHOLE_CLOUDWATCH=auto and no TRAINING_JOB_ARN: porthole does not publish outside a "
 		       "training job";
 	return "the CloudWatch publisher did not start (see above)";
@@ -310,7 +352,7 @@ static int setup_loop(struct porthole *p)
 	rc = reaper_new(p->loop, p->argv != NULL, &p->reaper);
 	if (rc < 0)
 		return rc;
-	return hold_new(p->loop, p->cfg.idle_grace * USEC_PER_SEC, p->cfg.max_hold * USEC_PER_SEC, &p->hold);
+	return hold_new(p->loop, p->cfg.hold.idle_grace * USEC_PER_SEC, p->cfg.hold.max_hold * USEC_PER_SEC, &p->hold);
 }
 
 static void open_control(struct porthole *p)
@@ -354,7 +396,7 @@ int run_main(struct config *cfg, char **argv)
 		}
 		return 1;
 	}
-	identity_load(&p.id, &p.cfg);
+	identity_load(&p.id, p.cfg.ml_root, p.cfg.job);
 	rc = addrwatch_new(p.loop, on_address_change, &p, &p.addrwatch);
 	if (rc < 0)
 		log_debug("cannot watch for address changes (%s); the published address will not follow them",
@@ -366,25 +408,24 @@ int run_main(struct config *cfg, char **argv)
 	p.sdnotify = sdnotify_start(&p);
 	open_control(&p);
 	/* After the control socket: the fetched keys live in its directory. */
-	p.s3keys = s3keys_start(p.loop, &p.aws, &p.cfg);
+	start_s3keys(&p);
 	/* Listening before the ready record, which names port and host key. */
-	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg, &(struct sshd_hooks){ on_ssh_login, on_ssh_logout, &p },
+	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg.ssh, &(struct session_hooks){ on_ssh_login, on_ssh_logout, &p },
 			    sockact_ssh_fd());
-	/* Registration goes on in the background; the training never waits. */
-	p.ssm = ssm_start(&p);
+	start_ssm(&p);
 	/* Before the ready record, which carries the client key. */
 	p.cluster = cluster_start(p.loop, p.reaper,
-				  &(struct cluster_params){ .cfg = &p.cfg, .id = &p.id, .ssh_port = sshd_port(p.sshd),
+				  &(struct cluster_params){ .cfg = &p.cfg.cluster, .log_group = p.cfg.cw.log_group, .id = &p.id, .ssh_port = sshd_port(p.sshd),
 							    .host_key = sshd_hostkey(p.sshd) ? sshd_hostkey(p.sshd)->pub : NULL,
 							    .cw_off = cloudwatch_off(&p), .done = on_cluster_done,
 							    .ud = &p });
 
 	if (!argv) {
 		p.phase = PHASE_SERVING;
-	} else if (p.cfg.hold_before || cluster_pending(p.cluster)) {
+	} else if (p.cfg.hold.before || cluster_pending(p.cluster)) {
 		p.phase = PHASE_BEFORE;
-		if (p.cfg.hold_before)
-			p.before = hold_wait_begin(p.hold, WAIT_BEFORE, NULL, p.cfg.window * USEC_PER_SEC,
+		if (p.cfg.hold.before)
+			p.before = hold_wait_begin(p.hold, WAIT_BEFORE, NULL, p.cfg.hold.window * USEC_PER_SEC,
 						   on_before_done, &p);
 	} else {
 		p.phase = PHASE_TRAINING;
@@ -413,6 +454,7 @@ int run_main(struct config *cfg, char **argv)
 	addrwatch_free(p.addrwatch);
 	ssm_free(p.ssm);
 	publish_stop(&p);
+	aws_free(p.aws);
 	hold_free(p.hold);
 	reaper_free(p.reaper);
 	identity_free(&p.id);

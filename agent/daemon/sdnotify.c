@@ -2,12 +2,13 @@
  * sd_notify (never by hand: it knows abstract sockets, credentials and
  * WATCHDOG_PID). */
 #include "sdnotify.h"
-#include "porthole.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+
+#include "porthole.h"
 
 #include "../lib/log.h"
 

@@ -15,3 +15,13 @@ char *strutil_trim(char *s)
 		*--end = '\0';
 	return s;
 }
+
+char *strutil_dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *strutil_dup_nonempty(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "identity.h"
+#include "../aws/arn.h"
+#include "../lib/jsonutil.h"
 #include "../lib/log.h"
+#include "../lib/strutil.h"
 
 #define EXPECTED "a JSON object with ClusterConfig {ClusterArn, ClusterName} and InstanceGroups " \
 		 "[{Name, Instances [{InstanceName, CustomerIpAddress}]}]"
@@ -24,17 +26,6 @@ void hyperpod_config_path(const char *ml_root, char *buf, size_t len)
 		snprintf(buf, len, "%s", env);
 	else
 		snprintf(buf, len, "%s/config/resource_config.json", ml_root);
-}
-
-static const char *json_string(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
 }
 
 /* An address in binary, so 10.0.0.1 and ::ffff:… spellings compare by
@@ -116,15 +107,15 @@ static unsigned walk_groups(struct hyperpod *hp, const cJSON *groups, const stru
 	unsigned skipped = 0;
 
 	cJSON_ArrayForEach(g, groups) {
-		const char *gname = json_string(g, "Name");
+		const char *gname = jsonutil_str_nonempty(g, "Name");
 		const cJSON *list = cJSON_GetObjectItemCaseSensitive(g, "Instances");
 		if (!gname || !cJSON_IsArray(list)) {
 			skipped++;
 			continue;
 		}
 		cJSON_ArrayForEach(inst, list) {
-			const char *name = json_string(inst, "InstanceName");
-			const struct hyperpod_addr *a = own_match(json_string(inst, "CustomerIpAddress"), own, n_own);
+			const char *name = jsonutil_str_nonempty(inst, "InstanceName");
+			const struct hyperpod_addr *a = own_match(jsonutil_str_nonempty(inst, "CustomerIpAddress"), own, n_own);
 			if (!name) {
 				skipped++;
 				continue;
@@ -140,7 +131,7 @@ static unsigned walk_groups(struct hyperpod *hp, const cJSON *groups, const stru
 			*found = a;
 			hp->instance = strdup(name);
 			hp->group = strdup(gname);
-			hp->instance_type = dup_or_null(json_string(g, "InstanceType"));
+			hp->instance_type = strutil_dup(jsonutil_str_nonempty(g, "InstanceType"));
 		}
 	}
 	return skipped;
@@ -163,14 +154,14 @@ enum hyperpod_result hyperpod_parse(struct hyperpod *hp, const char *text, const
 		return HYPERPOD_NONE;
 	}
 	cc = cJSON_GetObjectItemCaseSensitive(root, "ClusterConfig");
-	if (!(name = json_string(cc, "ClusterName"))) {
+	if (!(name = jsonutil_str_nonempty(cc, "ClusterName"))) {
 		log_error("%s: ClusterConfig.ClusterName is missing or not a string, expected %s; using the hostname "
 			  "as identity", path, EXPECTED);
 		cJSON_Delete(root);
 		return HYPERPOD_NONE;
 	}
 	hp->cluster_name = strdup(name);
-	arn = json_string(cc, "ClusterArn");
+	arn = jsonutil_str_nonempty(cc, "ClusterArn");
 	if (arn && (hp->region = arn_region(arn)) && (hp->cluster_id = arn_cluster_id(arn))) {
 		hp->cluster_arn = strdup(arn);
 	} else {

@@ -12,38 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hyperpod.h"
 #include "gpus.h"
+#include "hyperpod.h"
+
+#include "../aws/arn.h"
+#include "../lib/jsonutil.h"
 #include "../lib/log.h"
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
-
-char *arn_region(const char *arn)
-{
-	const char *p = arn;
-
-	if (!arn || strncmp(arn, "arn:", 4) != 0)
-		return NULL;
-	for (int field = 0; field < 3; field++) {
-		p = strchr(p, ':');
-		if (!p)
-			return NULL;
-		p++;
-	}
-	const char *end = strchr(p, ':');
-	if (!end || end == p)
-		return NULL;
-	return strndup(p, (size_t)(end - p));
-}
-
-static const char *json_string(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
+#include "../lib/strutil.h"
 
 static char *read_file(const char *path, int *err)
 {
@@ -103,7 +78,7 @@ static bool read_resourceconfig(struct identity *id, const char *path)
 		cJSON_Delete(root);
 		return false;
 	}
-	cur = json_string(root, "current_host");
+	cur = jsonutil_str(root, "current_host");
 	hosts = cJSON_GetObjectItemCaseSensitive(root, "hosts");
 	if (!cur || !*cur) {
 		log_error("%s: current_host is missing or not a string; using the hostname as identity", path);
@@ -137,9 +112,9 @@ static bool read_resourceconfig(struct identity *id, const char *path)
 			id->hosts[id->n_hosts++] = strdup(cur);
 		}
 	}
-	id->instance_type = dup_or_null(json_string(root, "current_instance_type"));
-	id->group_name = dup_or_null(json_string(root, "current_group_name"));
-	id->iface = dup_or_null(json_string(root, "network_interface_name"));
+	id->instance_type = strutil_dup_nonempty(jsonutil_str(root, "current_instance_type"));
+	id->group_name = strutil_dup_nonempty(jsonutil_str(root, "current_group_name"));
+	id->iface = strutil_dup_nonempty(jsonutil_str(root, "network_interface_name"));
 	const cJSON *groups = cJSON_GetObjectItemCaseSensitive(root, "instance_groups");
 	if (cJSON_IsArray(groups))
 		id->instance_groups = cJSON_Duplicate(groups, 1);
@@ -282,13 +257,13 @@ static enum hyperpod_result read_hyperpod(struct identity *id, const char *ml_ro
 			id->hosts[id->n_hosts++] = strdup(id->host);
 		}
 	}
-	id->group_name = dup_or_null(hp->group);
-	id->instance_type = dup_or_null(hp->instance_type);
-	id->iface = dup_or_null(hp->iface);
+	id->group_name = strutil_dup_nonempty(hp->group);
+	id->instance_type = strutil_dup_nonempty(hp->instance_type);
+	id->iface = strutil_dup_nonempty(hp->iface);
 	return r;
 }
 
-void identity_load(struct identity *id, const struct config *cfg)
+void identity_load(struct identity *id, const char *ml_root, const char *job)
 {
 	char path[4096];
 	const char *env;
@@ -297,12 +272,12 @@ void identity_load(struct identity *id, const struct config *cfg)
 
 	memset(id, 0, sizeof(*id));
 	memset(&hp, 0, sizeof(hp));
-	snprintf(path, sizeof(path), "%s/input/config/resourceconfig.json", cfg->ml_root);
+	snprintf(path, sizeof(path), "%s/input/config/resourceconfig.json", ml_root);
 	id->sagemaker = read_resourceconfig(id, path);
 	/* A training job's file wins: a training container started on a cluster
 	 * node is the job, not the node. */
 	if (!id->sagemaker)
-		hpr = read_hyperpod(id, cfg->ml_root, &hp);
+		hpr = read_hyperpod(id, ml_root, &hp);
 	id->platform = id->sagemaker ? "training" : hpr != HYPERPOD_NONE ? "hyperpod" : "none";
 	if (!id->host)
 		id->host = own_hostname();
@@ -311,25 +286,25 @@ void identity_load(struct identity *id, const struct config *cfg)
 		id->hosts[id->n_hosts++] = strdup(id->host);
 	}
 
-	if (cfg->job && *cfg->job)
-		id->job = strdup(cfg->job);
+	if (job && *job)
+		id->job = strdup(job);
 	else if ((env = getenv("TRAINING_JOB_NAME")) && *env)
 		id->job = strdup(env);
 	else if (hpr != HYPERPOD_NONE)
 		id->job = strdup(hp.cluster_name);
 	else
 		id->job = strdup("local");
-	id->job_arn = dup_or_null(getenv("TRAINING_JOB_ARN"));
+	id->job_arn = strutil_dup_nonempty(getenv("TRAINING_JOB_ARN"));
 	if ((env = getenv("AWS_REGION")) && *env)
 		id->region = strdup(env);
 	else if ((env = getenv("AWS_DEFAULT_REGION")) && *env)
 		id->region = strdup(env);
 	else if (hpr != HYPERPOD_NONE)
-		id->region = dup_or_null(hp.region);
+		id->region = strutil_dup_nonempty(hp.region);
 	else
 		id->region = arn_region(id->job_arn);
 	if (hpr != HYPERPOD_NONE) {
-		id->cluster_arn = dup_or_null(hp.cluster_arn);
+		id->cluster_arn = strutil_dup_nonempty(hp.cluster_arn);
 		id->log_group = hyperpod_log_group(&hp);
 		id->log_stream = hyperpod_log_stream(&hp, id->host);
 	}

@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-#include "../daemon/config.h"
-
 struct identity {
 	bool sagemaker;        /* a valid resourceconfig.json was read */
 	char *job;
@@ -36,15 +34,12 @@ struct identity {
 	unsigned gpus;         /* NVIDIA GPUs (gpus.h) */
 };
 
-void identity_load(struct identity *id, const struct config *cfg);
+void identity_load(struct identity *id, const char *ml_root, const char *job);
 void identity_free(struct identity *id);
 
 /* Look up the address again (after a change on the host); true if ip or
  * ipv6 differ from before. */
 bool identity_refresh_address(struct identity *id);
-
-/* The region named in an ARN (arn:PARTITION:SERVICE:REGION:...), or NULL. */
-char *arn_region(const char *arn);
 
 /* Add job, host, hosts, instance_type, ip, platform ... members to obj. */
 void identity_to_json(const struct identity *id, cJSON *obj);

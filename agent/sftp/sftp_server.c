@@ -34,8 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
 #include "sftp_wire.h"
+
+#include "../lib/log.h"
 
 #define IN_CAP  (2u * 1024 * 1024)
 #define OUT_CAP (1024u * 1024)

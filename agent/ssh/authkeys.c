@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include "match.h"
-#include "../cluster/cluster_files.h"
-#include "../aws/s3keys.h"
 
 #define MAX_FILE (1 << 20)
 #define MAX_LIST 64
@@ -398,39 +396,22 @@ void authkeys_user_file(char *buf, size_t len)
 	snprintf(buf, len, "%s/.ssh/authorized_keys", home);
 }
 
-/* Names the inline keys in messages by where they came from. */
-static const char *inline_name(const struct config *cfg)
+void authkeys_load_all(struct authkeys *ak, const struct ssh_settings *cfg, authkeys_error_fn err, void *ud)
 {
-	switch (cfg->layer[SET_AUTHORIZED_KEYS]) {
-	case LAYER_HYPER:
-		return "hyperparameter porthole_authorized_keys";
-	case LAYER_CONF:
-		return "PORTHOLE_AUTHORIZED_KEYS (conf file)";
-	case LAYER_FLAG:
-		return "--authorized-keys";
-	default:
-		return "PORTHOLE_AUTHORIZED_KEYS";
-	}
-}
-
-void authkeys_load_all(struct authkeys *ak, const struct config *cfg, authkeys_error_fn err, void *ud)
-{
-	char user_file[4096], s3file[4096], cluster_file[4096];
+	char user_file[4096];
 	const char *files[5];
 	size_t nf = 0;
 
 	if (cfg->authorized_keys)
-		authkeys_parse(ak, cfg->authorized_keys, inline_name(cfg), err, ud);
+		authkeys_parse(ak, cfg->authorized_keys, cfg->inline_keys_name ? cfg->inline_keys_name : "PORTHOLE_AUTHORIZED_KEYS", err, ud);
 	if (cfg->authorized_keys_file)
 		files[nf++] = cfg->authorized_keys_file;
 	/* Fetched by PID 1; missing until the fetch has succeeded. */
-	if (s3keys_cache_path(cfg, s3file, sizeof(s3file)))
-		files[nf++] = s3file;
+	if (cfg->s3_keys_file)
+		files[nf++] = cfg->s3_keys_file;
 	/* The job's hosts' client keys, written once the rendezvous is done. */
-	if (cfg->cluster_ssh) {
-		cluster_files_runtime_path(cfg, CLUSTER_KEYS_FILE, cluster_file, sizeof(cluster_file));
-		files[nf++] = cluster_file;
-	}
+	if (cfg->cluster_keys_file)
+		files[nf++] = cfg->cluster_keys_file;
 	files[nf++] = AUTHKEYS_SYSTEM_FILE;
 	authkeys_user_file(user_file, sizeof(user_file));
 	files[nf++] = user_file;

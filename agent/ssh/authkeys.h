@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../daemon/config.h"
+#include "ssh_settings.h"
 #include "sshlib.h"
 
 #define AUTHKEYS_SYSTEM_FILE "/etc/porthole/authorized_keys"
@@ -54,7 +54,7 @@ void authkeys_parse(struct authkeys *ak, const char *text, const char *source, a
 int authkeys_load_file(struct authkeys *ak, const char *path, authkeys_error_fn err, void *ud);
 
 /* Every source; a missing file is fine, an unreadable one is an error. */
-void authkeys_load_all(struct authkeys *ak, const struct config *cfg, authkeys_error_fn err, void *ud);
+void authkeys_load_all(struct authkeys *ak, const struct ssh_settings *cfg, authkeys_error_fn err, void *ud);
 
 /* The user's ~/.ssh/authorized_keys (porthole's own user, from passwd). */
 void authkeys_user_file(char *buf, size_t len);

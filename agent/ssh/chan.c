@@ -13,10 +13,11 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
 #include "chanio.h"
-#include "../lib/report.h"
+
 #include "../init/spawn.h"
+#include "../lib/clock.h"
+#include "../lib/report.h"
 
 /* Big pipes from the command: fewer wakeups for bulk output (ssh h cat f). */
 #define PIPE_SIZE (1 << 20)

@@ -13,8 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
 #include "chanio.h"
+
+#include "../lib/clock.h"
 #include "../lib/report.h"
 
 /* How long a direct-tcpip open may wait for its connect.  The reply must be
@@ -266,7 +267,7 @@ struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_messa
 		       ctx->user.name, ctx->peer, ctx->peer_port, addr, port);
 		return NULL;
 	}
-	fd = bind_for(addr, (unsigned)port, ctx->cfg->ssh_gateway_ports, &why);
+	fd = bind_for(addr, (unsigned)port, ctx->cfg->gateway_ports, &why);
 	if (fd < 0) {
 		cJSON_AddStringToObject(fl, "error", why);
 		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: cannot listen on %s:%d: %s", ctx->user.name,

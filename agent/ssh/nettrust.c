@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../cluster/cluster_files.h"
 #include "../lib/strutil.h"
 
 #define MAX_BYTES (64u << 10)
@@ -46,27 +45,19 @@ bool nettrust_allows(const char *text, const char *addr)
 	return ok;
 }
 
-bool nettrust_pending(const struct config *cfg)
+bool nettrust_pending(const struct ssh_settings *cfg)
 {
-	char path[4096];
-
-	if (!cfg->cluster_ssh)
-		return false;
-	cluster_files_runtime_path(cfg, CLUSTER_PENDING_FILE, path, sizeof(path));
-	return access(path, F_OK) == 0;
+	return cfg->cluster_pending_file && access(cfg->cluster_pending_file, F_OK) == 0;
 }
 
-bool nettrust_check(const struct config *cfg, const char *addr)
+bool nettrust_check(const struct ssh_settings *cfg, const char *addr)
 {
-	char path[4096], *text;
+	char *text;
 	size_t n;
 	FILE *f;
 	bool ok;
 
-	if (!cfg->cluster_ssh || cfg->cluster_trust != TRUST_NETWORK)
-		return false;
-	cluster_files_runtime_path(cfg, CLUSTER_TRUST_FILE, path, sizeof(path));
-	if (!(f = fopen(path, "re")))
+	if (!cfg->cluster_trust_file || !(f = fopen(cfg->cluster_trust_file, "re")))
 		return false;
 	text = malloc(MAX_BYTES + 1);
 	n = text ? fread(text, 1, MAX_BYTES, f) : 0;
@@ -79,16 +70,14 @@ bool nettrust_check(const struct config *cfg, const char *addr)
 	return ok;
 }
 
-int nettrust_watch(const struct config *cfg)
+int nettrust_watch(const struct ssh_settings *cfg)
 {
-	char dir[4096];
-	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	int fd;
 
-	if (fd < 0)
+	if (!cfg->cluster_dir || (fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
 		return -1;
-	cluster_files_runtime_path(cfg, ".", dir, sizeof(dir));
 	/* The helper replaces files by rename and removes the marker. */
-	if (inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE) < 0) {
+	if (inotify_add_watch(fd, cfg->cluster_dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE) < 0) {
 		close(fd);
 		return -1;
 	}

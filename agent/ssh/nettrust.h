@@ -16,19 +16,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../daemon/config.h"
+#include "ssh_settings.h"
 
 /* Does text (the list) name addr?  IPv4-mapped IPv6 addresses match their
  * IPv4 form; lines that are not addresses match nothing. */
 bool nettrust_allows(const char *text, const char *addr);
 
 /* Is cluster SSH's rendezvous still deciding (PID 1's marker is there)? */
-bool nettrust_pending(const struct config *cfg);
+bool nettrust_pending(const struct ssh_settings *cfg);
 
 /* Watch the directory the marker and the files are in, so a waiting login
  * wakes when the helper writes them: an inotify fd, or -1 (then
  * nettrust_wait sleeps in short steps). */
-int nettrust_watch(const struct config *cfg);
+int nettrust_watch(const struct ssh_settings *cfg);
 
 /* Wait until the watched directory changes or usec pass; fd from
  * nettrust_watch (closed by the caller). */
@@ -36,6 +36,6 @@ void nettrust_wait(int fd, uint64_t usec);
 
 /* Does the list in force admit addr?  False whenever network trust is not
  * the setting, or the list is missing or unreadable. */
-bool nettrust_check(const struct config *cfg, const char *addr);
+bool nettrust_check(const struct ssh_settings *cfg, const char *addr);
 
 #endif

@@ -17,13 +17,12 @@
 #include <unistd.h>
 
 #include "authkeys.h"
-#include "../cluster/cluster_files.h"
+#include "sshd_setup.h"
+
+#include "../init/spawn.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/report.h"
-#include "../init/spawn.h"
-#include "sshd_setup.h"
-#include "../aws/s3keys.h"
 
 #define RESTART_MIN_USEC (1 * USEC_PER_SEC)
 #define RESTART_MAX_USEC (60 * USEC_PER_SEC)
@@ -46,8 +45,8 @@ struct relay {
 struct opensshd {
 	sd_event *loop;
 	struct reaper *reaper;
-	const struct config *cfg;
-	struct sshd_hooks hooks;
+	const struct ssh_settings *cfg;
+	struct session_hooks hooks;
 	char sshd[4096];
 	char dir[4096];
 	char config[4200];
@@ -183,7 +182,7 @@ static void write_setenv(FILE *f)
 		fputc('\n', f);
 }
 
-static int write_files(const struct config *cfg, const struct hostkey *hk, void *ud)
+static int write_files(const struct ssh_settings *cfg, const struct hostkey *hk, void *ud)
 {
 	const struct files *fl = ud;
 	char key[4200], keys[4200], self[4096], err[512], user_file[4096];
@@ -213,9 +212,9 @@ static int write_files(const struct config *cfg, const struct hostkey *hk, void 
 	}
 	fprintf(f, "# Written by porthole (PORTHOLE_SSH=openssh) at each start; edits are lost.\n");
 	fprintf(f, "Port %u\n", fl->port);
-	if (cfg->ssh_listen && strcmp(cfg->ssh_listen, "all") != 0) {
+	if (cfg->listen && strcmp(cfg->listen, "all") != 0) {
 		char list[1024], *save = NULL;
-		snprintf(list, sizeof(list), "%s", cfg->ssh_listen);
+		snprintf(list, sizeof(list), "%s", cfg->listen);
 		for (char *a = strtok_r(list, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save))
 			fprintf(f, "ListenAddress %s\n", strcmp(a, "localhost") == 0 ? "127.0.0.1" : a);
 	}
@@ -225,21 +224,19 @@ static int write_files(const struct config *cfg, const struct hostkey *hk, void 
 	/* porthole wrote or chose these files; the checks StrictModes makes
 	 * would refuse keys under world-writable parents such as /tmp. */
 	fprintf(f, "StrictModes no\n");
-	char s3file[4096], cluster_file[4096] = "";
-	s3keys_cache_path(cfg, s3file, sizeof(s3file));
 	/* Cluster SSH's keys; network trust has no sshd equivalent (docs/cluster.md). */
-	if (cfg->cluster_ssh)
-		cluster_files_runtime_path(cfg, CLUSTER_KEYS_FILE, cluster_file, sizeof(cluster_file));
+	const char *s3file = cfg->s3_keys_file ? cfg->s3_keys_file : "";
+	const char *cluster_file = cfg->cluster_keys_file ? cfg->cluster_keys_file : "";
 	fprintf(f, "AuthorizedKeysFile %s%s%s%s%s%s%s %s %s\n", keys, cfg->authorized_keys_file ? " " : "",
 		cfg->authorized_keys_file ? cfg->authorized_keys_file : "", s3file[0] ? " " : "", s3file,
 		cluster_file[0] ? " " : "", cluster_file, AUTHKEYS_SYSTEM_FILE, user_file);
 	fprintf(f, "LoginGraceTime %llu\nMaxAuthTries %u\nMaxStartups %u:%u:%u\n",
 		(unsigned long long)cfg->login_grace, cfg->max_auth_tries ? cfg->max_auth_tries : 1,
 		cfg->max_startups.start, cfg->max_startups.rate, cfg->max_startups.full);
-	if (cfg->ssh_keepalive)
-		fprintf(f, "ClientAliveInterval %llu\nClientAliveCountMax 3\n", (unsigned long long)cfg->ssh_keepalive);
+	if (cfg->keepalive)
+		fprintf(f, "ClientAliveInterval %llu\nClientAliveCountMax 3\n", (unsigned long long)cfg->keepalive);
 	fprintf(f, "AllowTcpForwarding yes\nGatewayPorts %s\nX11Forwarding no\nPrintMotd no\n",
-		cfg->ssh_gateway_ports ? "clientspecified" : "no");
+		cfg->gateway_ports ? "clientspecified" : "no");
 	fprintf(f, "AcceptEnv LANG LC_* COLORTERM NO_COLOR\n");
 	if (cfg->sftp_server)
 		fprintf(f, "Subsystem sftp %s\n", cfg->sftp_server);
@@ -549,7 +546,7 @@ static unsigned free_port(void)
 	return port;
 }
 
-int opensshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg, const struct sshd_hooks *hooks,
+int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
 		   struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **out)
 {
 	struct opensshd *o = calloc(1, sizeof(*o));
@@ -571,9 +568,8 @@ int opensshd_start(sd_event *loop, struct reaper *reaper, const struct config *c
 	o->cfg = cfg;
 	o->hooks = *hooks;
 	o->restart_delay = RESTART_MIN_USEC;
-	/* Next to the control socket: /run/porthole/sshd by default. */
-	snprintf(sock, sizeof(sock), "%s", cfg->control_socket);
-	snprintf(o->dir, sizeof(o->dir), "%s/sshd", dirname(sock));
+	/* In porthole's runtime directory: /run/porthole/sshd by default. */
+	snprintf(o->dir, sizeof(o->dir), "%s/sshd", cfg->runtime_dir ? cfg->runtime_dir : "/run/porthole");
 	snprintf(o->config, sizeof(o->config), "%s/sshd_config", o->dir);
 	snprintf(sock, sizeof(sock), "%s", o->dir);
 	mkdir(dirname(sock), 0755);
@@ -582,7 +578,7 @@ int opensshd_start(sd_event *loop, struct reaper *reaper, const struct config *c
 		free(o);
 		return -errno;
 	}
-	o->port = cfg->ssh_port ? cfg->ssh_port : free_port();
+	o->port = cfg->port ? cfg->port : free_port();
 	fl = (struct files){ .sshd = o->sshd, .dir = o->dir, .sshd_config_path = o->config, .port = o->port };
 	rc = sshd_setup(reaper, cfg, write_files, &fl, hk, n_keys);
 	if (rc < 0 || sd_event_add_time(loop, &o->restart, CLOCK_MONOTONIC, UINT64_MAX, 0, on_restart, o) < 0 ||

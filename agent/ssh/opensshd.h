@@ -12,17 +12,18 @@
 
 #include <systemd/sd-event.h>
 
-#include "../daemon/config.h"
 #include "hostkey.h"
-#include "../init/reaper.h"
+#include "ssh_settings.h"
 #include "sshd.h"
+
+#include "../init/reaper.h"
 
 struct opensshd;
 
 /* 0 with *hk, *n_keys, *port and *out set; -ENOENT (said so) when the image
  * has no sshd, so the caller can serve itself; another -errno (said why)
  * when SSH cannot start at all. */
-int opensshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg, const struct sshd_hooks *hooks,
+int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
 		   struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **out);
 void opensshd_free(struct opensshd *o);
 

@@ -20,13 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
+#include "chan.h"
 #include "forward.h"
 #include "nettrust.h"
-#include "../lib/version.h"
-#include "chan.h"
 #include "session_ctx.h"
+
+#include "../lib/clock.h"
 #include "../lib/report.h"
+#include "../lib/version.h"
 
 #define MAX_ITEMS 256 /* channels and listeners per connection */
 /* How long a stopping connection waits for its commands to end after
@@ -176,7 +177,7 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 	c->ctx.key = k;
 	snprintf(c->ctx.fingerprint, sizeof(c->ctx.fingerprint), "%s", fp);
 	c->last_activity = clock_mono_usec();
-	c->next_keepalive = c->last_activity + c->sp->cfg->ssh_keepalive * USEC_PER_SEC;
+	c->next_keepalive = c->last_activity + c->sp->cfg->keepalive * USEC_PER_SEC;
 	cJSON_AddStringToObject(f, "user", c->ctx.user.name);
 	cJSON_AddStringToObject(f, "addr", c->ctx.peer);
 	cJSON_AddNumberToObject(f, "port", c->ctx.peer_port);
@@ -197,7 +198,7 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 
 static const struct authkey *cluster_key_wait(struct conn *c, ssh_key key, const char **why, int watch)
 {
-	const struct config *cfg = c->sp->cfg;
+	const struct ssh_settings *cfg = c->sp->cfg;
 	uint64_t until = clock_mono_usec() + CLUSTER_WAIT_USEC(cfg), now;
 	const struct authkey *k = NULL;
 	bool pending = nettrust_pending(cfg);
@@ -230,7 +231,7 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 {
 	/* Watching before the marker is first read: nothing the helper does
 	 * after that read goes unnoticed. */
-	int watch = c->sp->cfg->cluster_ssh ? nettrust_watch(c->sp->cfg) : -1;
+	int watch = nettrust_watch(c->sp->cfg);
 	const struct authkey *k = cluster_key_wait(c, key, why, watch);
 
 	if (watch >= 0)
@@ -432,11 +433,11 @@ static void sweep(struct conn *c)
 	}
 	if (!c->authed)
 		return;
-	if (c->sp->cfg->ssh_keepalive && now >= c->next_keepalive) {
+	if (c->sp->cfg->keepalive && now >= c->next_keepalive) {
 		ssh_send_keepalive(c->ctx.s);
-		c->next_keepalive = now + c->sp->cfg->ssh_keepalive * USEC_PER_SEC;
+		c->next_keepalive = now + c->sp->cfg->keepalive * USEC_PER_SEC;
 	}
-	if (c->sp->cfg->ssh_idle_timeout && now >= c->last_activity + c->sp->cfg->ssh_idle_timeout * USEC_PER_SEC)
+	if (c->sp->cfg->idle_timeout && now >= c->last_activity + c->sp->cfg->idle_timeout * USEC_PER_SEC)
 		c->drop = "no traffic for PORTHOLE_SSH_IDLE_TIMEOUT";
 }
 
@@ -451,10 +452,10 @@ static int next_timeout(const struct conn *c)
 		return c->stop_by <= now ? 0 : (int)((c->stop_by - now) / 1000 + 1);
 	if (!c->authed)
 		return -1; /* the grace alarm ends a connection that never logs in */
-	if (c->sp->cfg->ssh_keepalive)
+	if (c->sp->cfg->keepalive)
 		next = c->next_keepalive;
-	if (c->sp->cfg->ssh_idle_timeout && c->last_activity + c->sp->cfg->ssh_idle_timeout * USEC_PER_SEC < next)
-		next = c->last_activity + c->sp->cfg->ssh_idle_timeout * USEC_PER_SEC;
+	if (c->sp->cfg->idle_timeout && c->last_activity + c->sp->cfg->idle_timeout * USEC_PER_SEC < next)
+		next = c->last_activity + c->sp->cfg->idle_timeout * USEC_PER_SEC;
 	if (next == UINT64_MAX)
 		return -1;
 	if (next <= now)
@@ -462,17 +463,17 @@ static int next_timeout(const struct conn *c)
 	return (int)((next - now) / 1000 + 1);
 }
 
-static void tune_socket(int fd, const struct config *cfg)
+static void tune_socket(int fd, const struct ssh_settings *cfg)
 {
 	int one = 1;
 
 	/* Interactive keystrokes and request/reply latency matter more than
 	 * the few bytes Nagle would save. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (cfg->ssh_keepalive) {
+	if (cfg->keepalive) {
 		/* A client that vanished (laptop closed, tunnel dropped) must not
 		 * count as a session forever and keep the container alive. */
-		int idle = (int)(cfg->ssh_keepalive < 7200 ? cfg->ssh_keepalive : 7200), cnt = 3;
+		int idle = (int)(cfg->keepalive < 7200 ? cfg->keepalive : 7200), cnt = 3;
 		unsigned timeout = (unsigned)idle * 4 * 1000;
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));

@@ -7,10 +7,10 @@
 #ifndef PORTHOLE_SESSION_H
 #define PORTHOLE_SESSION_H
 
-#include "../daemon/config.h"
+#include "ssh_settings.h"
 
 struct session_params {
-	const struct config *cfg;
+	const struct ssh_settings *cfg;
 	const char *host_key;  /* private key text */
 	int report_fd;
 	char peer[64];

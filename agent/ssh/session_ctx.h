@@ -5,16 +5,17 @@
 #define PORTHOLE_SESSION_CTX_H
 
 #include "authkeys.h"
-#include "../daemon/config.h"
-#include "../init/reaper.h"
 #include "session_env.h"
+#include "ssh_settings.h"
 #include "sshlib.h"
+
+#include "../init/reaper.h"
 
 struct session_ctx {
 	ssh_session s;
 	ssh_event ev;
 	struct reaper *reaper;      /* the session process's own children */
-	const struct config *cfg;
+	const struct ssh_settings *cfg;
 	struct session_user user;
 	const struct authkey *key;  /* the key that logged in; its options apply */
 	char fingerprint[128];      /* of that key */

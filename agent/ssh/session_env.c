@@ -120,11 +120,11 @@ bool session_env_client_may_set(const char *name)
 	       strcmp(name, "COLORTERM") == 0 || strcmp(name, "NO_COLOR") == 0;
 }
 
-void session_env_workdir(const struct config *cfg, const struct session_user *u, char *buf, size_t len)
+void session_env_workdir(const struct ssh_settings *cfg, const struct session_user *u, char *buf, size_t len)
 {
 	struct stat st;
 
-	snprintf(buf, len, "%s/code", cfg->ml_root);
+	snprintf(buf, len, "%s", cfg->code_dir ? cfg->code_dir : "/opt/ml/code");
 	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
 		return;
 	snprintf(buf, len, "%s", u->home);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "../daemon/config.h"
+#include "ssh_settings.h"
 
 /* Who sessions run as: porthole's own user (it does not switch users). */
 struct session_user {
@@ -40,6 +40,6 @@ void session_env_free(struct envb *e);
 bool session_env_client_may_set(const char *name);
 
 /* ML_ROOT/code when it is a directory, else the user's home. */
-void session_env_workdir(const struct config *cfg, const struct session_user *u, char *buf, size_t len);
+void session_env_workdir(const struct ssh_settings *cfg, const struct session_user *u, char *buf, size_t len);
 
 #endif

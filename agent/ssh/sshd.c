@@ -14,15 +14,16 @@
 #include <unistd.h>
 
 #include "authkeys.h"
+#include "opensshd.h"
+#include "penalty.h"
+#include "session.h"
+#include "sshd_setup.h"
+
+#include "../init/spawn.h"
 #include "../lib/clock.h"
 #include "../lib/duration.h"
 #include "../lib/log.h"
-#include "opensshd.h"
-#include "session.h"
-#include "../init/spawn.h"
-#include "penalty.h"
 #include "../lib/relay.h"
-#include "sshd_setup.h"
 
 #define MAX_LISTENERS 8
 #define MAX_REPORT_LINE (64 * 1024)
@@ -45,8 +46,8 @@ struct conn {
 struct sshd {
 	sd_event *loop;
 	struct reaper *reaper;
-	const struct config *cfg;
-	struct sshd_hooks hooks;
+	const struct ssh_settings *cfg;
+	struct session_hooks hooks;
 	int lfd[MAX_LISTENERS];
 	sd_event_source *lsrc[MAX_LISTENERS];
 	size_t n_listen;
@@ -413,18 +414,18 @@ static int add_listener(struct sshd *d, const char *text)
 		return -ENOSPC;
 	if (strcmp(text, "all") == 0) {
 		/* One dual-stack socket; IPv4 only where IPv6 is off. */
-		fd = listen_one(d, AF_INET6, &in6addr_any, d->port ? d->port : d->cfg->ssh_port);
+		fd = listen_one(d, AF_INET6, &in6addr_any, d->port ? d->port : d->cfg->port);
 		if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL) {
 			struct in_addr any = { .s_addr = htonl(INADDR_ANY) };
-			fd = listen_one(d, AF_INET, &any, d->port ? d->port : d->cfg->ssh_port);
+			fd = listen_one(d, AF_INET, &any, d->port ? d->port : d->cfg->port);
 		}
 	} else if (strcmp(text, "localhost") == 0) {
 		struct in_addr lo = { .s_addr = htonl(INADDR_LOOPBACK) };
-		fd = listen_one(d, AF_INET, &lo, d->port ? d->port : d->cfg->ssh_port);
+		fd = listen_one(d, AF_INET, &lo, d->port ? d->port : d->cfg->port);
 	} else if (inet_pton(AF_INET, text, bin) == 1) {
-		fd = listen_one(d, AF_INET, bin, d->port ? d->port : d->cfg->ssh_port);
+		fd = listen_one(d, AF_INET, bin, d->port ? d->port : d->cfg->port);
 	} else if (inet_pton(AF_INET6, text, bin) == 1) {
-		fd = listen_one(d, AF_INET6, bin, d->port ? d->port : d->cfg->ssh_port);
+		fd = listen_one(d, AF_INET6, bin, d->port ? d->port : d->cfg->port);
 	} else {
 		return -EINVAL;
 	}
@@ -446,13 +447,13 @@ static int listen_all(struct sshd *d)
 {
 	char list[1024], *save = NULL;
 
-	snprintf(list, sizeof(list), "%s", d->cfg->ssh_listen ? d->cfg->ssh_listen : "all");
+	snprintf(list, sizeof(list), "%s", d->cfg->listen ? d->cfg->listen : "all");
 	for (char *a = strtok_r(list, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save)) {
 		int rc = add_listener(d, a);
 		if (rc < 0) {
 			log_error("ssh: cannot listen on %s port %u (PORTHOLE_SSH_LISTEN, PORTHOLE_SSH_PORT): %s%s; "
 				  "no SSH endpoint",
-				  a, d->port ? d->port : d->cfg->ssh_port, strerror(-rc),
+				  a, d->port ? d->port : d->cfg->port, strerror(-rc),
 				  rc == -EADDRINUSE ? " (another sshd?)" : rc == -EACCES ? " (ports below 1024 need root)" : "");
 			return rc;
 		}
@@ -462,7 +463,7 @@ static int listen_all(struct sshd *d)
 
 /* ---- the endpoint ------------------------------------------------------------------------ */
 
-static void say_keys(const struct config *cfg, unsigned n_keys)
+static void say_keys(const struct ssh_settings *cfg, unsigned n_keys)
 {
 	char user_file[4096];
 
@@ -473,7 +474,7 @@ static void say_keys(const struct config *cfg, unsigned n_keys)
 			 cfg->authorized_keys_s3);
 		return;
 	}
-	if (cfg->cluster_ssh) {
+	if (cfg->cluster_keys_file) {
 		log_info("ssh: no authorized keys yet; the job's hosts can log in once cluster SSH has their keys");
 		return;
 	}
@@ -517,12 +518,12 @@ static struct sshd *embedded(struct sshd *d, int listen_fd)
 	return d;
 }
 
-struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg,
-			const struct sshd_hooks *hooks, int listen_fd)
+struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg,
+			const struct session_hooks *hooks, int listen_fd)
 {
 	struct sshd *d;
 
-	if (cfg->ssh == SSH_OFF) {
+	if (cfg->mode == SSH_OFF) {
 		if (listen_fd >= 0) {
 			log_warn("ssh: PORTHOLE_SSH=off; closing the socket systemd passed");
 			close(listen_fd);
@@ -542,9 +543,9 @@ struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct conf
 	d->hooks = *hooks;
 	d->rng = clock_mono_usec() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15u;
 	/* The image's sshd binds its own port; a passed socket is ours to serve. */
-	if (cfg->ssh == SSH_OPENSSH && listen_fd >= 0)
+	if (cfg->mode == SSH_OPENSSH && listen_fd >= 0)
 		log_info("ssh: socket activated; serving the passed socket embedded, not with the image's sshd");
-	if (cfg->ssh == SSH_OPENSSH && listen_fd < 0) {
+	if (cfg->mode == SSH_OPENSSH && listen_fd < 0) {
 		unsigned n_keys = 0;
 		int rc = opensshd_start(loop, reaper, cfg, hooks, &d->hk, &n_keys, &d->port, &d->openssh);
 		if (rc == 0) {

@@ -18,18 +18,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
 #include <systemd/sd-event.h>
 
-#include "../daemon/config.h"
 #include "hostkey.h"
-#include "../init/reaper.h"
+#include "ssh_settings.h"
 
-struct sshd_hooks {
-	void (*opened)(void *ud); /* a user logged in */
-	void (*closed)(void *ud); /* that connection ended */
-	void *ud;
-};
+#include "../init/reaper.h"
+#include "../lib/session_hooks.h"
+
 
 struct sshd;
 
@@ -37,8 +33,8 @@ struct sshd;
  * outlive the endpoint.  listen_fd: a listening TCP socket to serve instead
  * of binding PORTHOLE_SSH_LISTEN/PORT (socket activation; always embedded),
  * taken over even on failure; or -1. */
-struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct config *cfg,
-			const struct sshd_hooks *hooks, int listen_fd);
+struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg,
+			const struct session_hooks *hooks, int listen_fd);
 /* Before porthole exits: stop listening and ask every connection to end
  * (its commands get SIGHUP, their exit statuses still go out, and the
  * logouts are logged while the publisher runs); done(ud) once the last is

@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 #include "authkeys.h"
+#include "sshlib.h"
+
 #include "../lib/clock.h"
 #include "../lib/log.h"
-#include "../lib/report.h"
-#include "sshlib.h"
 #include "../lib/relay.h"
+#include "../lib/report.h"
 
 #define SETUP_TIMEOUT_MS 10000
 #define RESULT_EVENT "ssh_setup_result"
@@ -29,7 +30,7 @@ static void on_bad_line(void *ud, const char *where, const char *why)
 	report_log(PLOG_ERROR, NULL, NULL, "authorized keys %s: %s; this line is ignored", where, why);
 }
 
-static int helper(const struct config *cfg, sshd_setup_extra_fn extra, void *ud)
+static int helper(const struct ssh_settings *cfg, sshd_setup_extra_fn extra, void *ud)
 {
 	struct authkeys keys = { 0 };
 	struct hostkey hk;
@@ -109,7 +110,7 @@ static void take_line(void *ud, const char *line)
 	cJSON_Delete(o);
 }
 
-int sshd_setup(struct reaper *r, const struct config *cfg, sshd_setup_extra_fn extra, void *ud, struct hostkey *hk,
+int sshd_setup(struct reaper *r, const struct ssh_settings *cfg, sshd_setup_extra_fn extra, void *ud, struct hostkey *hk,
 	       unsigned *n_keys)
 {
 	uint64_t deadline = clock_mono_usec() + SETUP_TIMEOUT_MS * UINT64_C(1000);

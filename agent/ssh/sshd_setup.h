@@ -5,17 +5,18 @@
 #ifndef PORTHOLE_SSHD_SETUP_H
 #define PORTHOLE_SSHD_SETUP_H
 
-#include "../daemon/config.h"
 #include "hostkey.h"
+#include "ssh_settings.h"
+
 #include "../init/reaper.h"
 
 /* Optional extra work for the helper, done after the key is made (the
  * openssh mode writes sshd's files there): 0, or -1 after reporting why. */
-typedef int (*sshd_setup_extra_fn)(const struct config *cfg, const struct hostkey *hk, void *ud);
+typedef int (*sshd_setup_extra_fn)(const struct ssh_settings *cfg, const struct hostkey *hk, void *ud);
 
 /* Run the helper and wait for it (it takes milliseconds).  0 with *hk and
  * *n_keys (usable authorized keys) set, or -1 after logging why. */
-int sshd_setup(struct reaper *r, const struct config *cfg, sshd_setup_extra_fn extra, void *ud, struct hostkey *hk,
+int sshd_setup(struct reaper *r, const struct ssh_settings *cfg, sshd_setup_extra_fn extra, void *ud, struct hostkey *hk,
 	       unsigned *n_keys);
 
 #endif

@@ -15,15 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../aws/awsregion.h"
-#include "../lib/clock.h"
-#include "../lib/log.h"
-#include "../daemon/porthole.h"
-#include "../init/spawn.h"
 #include "ssm_api.h"
 #include "ssm_child.h"
 #include "ssm_log.h"
 #include "ssm_sessions.h"
+
+#include "../aws/awsregion.h"
+#include "../init/spawn.h"
+#include "../lib/clock.h"
+#include "../lib/log.h"
+#include "../lib/version.h"
 
 #define AGENT_NAME "amazon-ssm-agent"
 #define SEEN_LINES 64
@@ -40,7 +41,8 @@ static const char *const state_names[] = { "looking", "remote-debug", "activatin
 					    "restarting", "failed", "stopped" };
 
 struct ssm {
-	struct porthole *p;
+	struct ssm_params prm;
+	char *job, *host;
 	enum ssm_state state;
 	bool auto_mode;
 	char *agent, *region, *endpoint;
@@ -49,6 +51,7 @@ struct ssm {
 	char target[512];
 	char error[1024];
 
+	struct aws *aws;              /* the daemon's, once registering needs it */
 	struct aws_call *call;
 	struct ssm_child *child;      /* the -register run, then the agent */
 	char reg_out[4096];
@@ -202,7 +205,7 @@ static void on_agent_exit(void *ud, int wstatus)
 	log_event(PLOG_WARN, "ssm_agent_exit", f, "amazon-ssm-agent %s; restarting it in %" PRIu64 " s", how, delay_s);
 	sd_event_source_disable_unref(s->timer);
 	s->timer = NULL;
-	if (sd_event_add_time_relative(s->p->loop, &s->timer, CLOCK_MONOTONIC, delay_s * USEC_PER_SEC, 0, on_restart,
+	if (sd_event_add_time_relative(s->prm.loop, &s->timer, CLOCK_MONOTONIC, delay_s * USEC_PER_SEC, 0, on_restart,
 				       s) < 0)
 		fail(s, "cannot arm the restart timer for amazon-ssm-agent");
 }
@@ -212,14 +215,14 @@ static void start_agent(struct ssm *s)
 	char *argv[] = { s->agent, NULL };
 	int rc;
 
-	rc = ssm_child_start(s->p->loop, s->p->reaper, argv, on_agent_line, on_agent_exit, s, &s->child);
+	rc = ssm_child_start(s->prm.loop, s->prm.reaper, argv, on_agent_line, on_agent_exit, s, &s->child);
 	if (rc < 0) {
 		fail(s, "cannot start %s: %s", s->agent, strerror(-rc));
 		return;
 	}
 	s->agent_started = clock_mono_usec();
 	s->state = ST_ONLINE;
-	if (!s->sessions && ssm_sessions_new(s->p->loop, s->p->hold, &s->sessions) < 0)
+	if (!s->sessions && ssm_sessions_new(s->prm.loop, &s->prm.hooks, &s->sessions) < 0)
 		log_warn("SSM: cannot count Session Manager sessions; they do not keep the hold");
 }
 
@@ -298,9 +301,9 @@ static void on_registered(void *ud, int wstatus)
 	start_agent(s);
 	log_event(PLOG_INFO, "ssm_registered", f, "SSM: registered as managed instance %s; connect with `%s`",
 		  s->instance, cmd);
-	if (s->state == ST_ONLINE && s->p->aws)
-		s->call = ssm_api_call(s->p->aws, s->endpoint, s->region, "AddTagsToResource",
-				       ssm_api_tags_body(s->instance, s->p->id.job, s->p->id.host, PORTHOLE_VERSION),
+	if (s->state == ST_ONLINE && s->aws)
+		s->call = ssm_api_call(s->aws, s->endpoint, s->region, "AddTagsToResource",
+				       ssm_api_tags_body(s->instance, s->job, s->host, PORTHOLE_VERSION),
 				       15000, on_tagged, s);
 }
 
@@ -313,7 +316,7 @@ static void register_agent(struct ssm *s)
 	s->state = ST_REGISTERING;
 	s->reg_len = 0;
 	s->reg_out[0] = '\0';
-	rc = ssm_child_start(s->p->loop, s->p->reaper, argv, collect_register_output, on_registered, s, &s->child);
+	rc = ssm_child_start(s->prm.loop, s->prm.reaper, argv, collect_register_output, on_registered, s, &s->child);
 	if (rc < 0)
 		fail(s, "cannot start `%s -register`: %s", s->agent, strerror(-rc));
 }
@@ -326,7 +329,7 @@ static void on_activation(void *ud, const struct aws_result *r)
 	s->call = NULL;
 	if (r->outcome != AWS_OK) {
 		advice = ssm_api_advice("CreateActivation", r->code);
-		fail(s, "CreateActivation for role %s failed: %s%s%s%s%s", s->p->cfg.ssm_role, r->code,
+		fail(s, "CreateActivation for role %s failed: %s%s%s%s%s", s->prm.cfg->role, r->code,
 		     *r->code ? ": " : "", r->message, *advice ? "; " : "", advice);
 		return;
 	}
@@ -336,7 +339,7 @@ static void on_activation(void *ud, const struct aws_result *r)
 		return;
 	}
 	log_info("SSM: activation %s created for role %s (one registration, expires in an hour)", s->act_id,
-		 s->p->cfg.ssm_role);
+		 s->prm.cfg->role);
 	register_agent(s);
 }
 
@@ -376,16 +379,15 @@ static void mkdirs(const char *dir)
 
 static void begin_register(struct ssm *s)
 {
-	const struct config *cfg = &s->p->cfg;
+	const struct ssm_settings *cfg = s->prm.cfg;
 	const char *source = NULL;
 	static const char *const files[] = { "errors.log", AGENT_NAME ".log", NULL };
-	char err[256];
 	int custom = 0, rc;
 
-	s->agent = find_agent(cfg->ssm_agent);
+	s->agent = find_agent(cfg->agent);
 	if (!s->agent) {
-		if (cfg->ssm_agent)
-			fail(s, "PORTHOLE_SSM_AGENT=%s is not an executable file", cfg->ssm_agent);
+		if (cfg->agent)
+			fail(s, "PORTHOLE_SSM_AGENT=%s is not an executable file", cfg->agent);
 		else
 			fail(s, "%s is not in the image (not on PATH; PORTHOLE_SSM_AGENT unset): install it in the "
 				"Dockerfile, e.g. `RUN curl -fsSLo /tmp/ssm.deb https://s3.amazonaws.com/"
@@ -394,12 +396,12 @@ static void begin_register(struct ssm *s)
 				"with `rpm -i`)", AGENT_NAME);
 		return;
 	}
-	if (!!cfg->ssm_activation_code != !!cfg->ssm_activation_id) {
+	if (!!cfg->activation_code != !!cfg->activation_id) {
 		fail(s, "PORTHOLE_SSM_ACTIVATION_CODE and PORTHOLE_SSM_ACTIVATION_ID go together; only %s is set",
-		     cfg->ssm_activation_code ? "the code" : "the id");
+		     cfg->activation_code ? "the code" : "the id");
 		return;
 	}
-	if (!cfg->ssm_activation_code && !cfg->ssm_role) {
+	if (!cfg->activation_code && !cfg->role) {
 		fail(s, "PORTHOLE_SSM=register needs an activation (PORTHOLE_SSM_ACTIVATION_CODE and "
 			"PORTHOLE_SSM_ACTIVATION_ID) or a role to create one with (PORTHOLE_SSM_ROLE)");
 		return;
@@ -414,25 +416,25 @@ static void begin_register(struct ssm *s)
 		fail(s, "no Systems Manager endpoint for region %s", s->region);
 		return;
 	}
-	if (!s->p->aws && (rc = aws_new(s->p->loop, &s->p->aws, err, sizeof(err))) < 0) {
-		fail(s, "cannot set up the AWS client: %s", err);
+	if (!(s->aws = s->prm.aws(s->prm.aws_ud))) {
+		fail(s, "no AWS client (see above)");
 		return;
 	}
-	mkdirs(cfg->ssm_log_dir);
-	rc = ssm_log_follow_new(s->p->loop, cfg->ssm_log_dir, files, on_log_line, s, &s->follow);
+	mkdirs(cfg->log_dir);
+	rc = ssm_log_follow_new(s->prm.loop, cfg->log_dir, files, on_log_line, s, &s->follow);
 	if (rc < 0)
 		log_warn("SSM: cannot watch %s (PORTHOLE_SSM_LOG_DIR): %s; the agent's errors are taken from its "
-			 "console only", cfg->ssm_log_dir, strerror(-rc));
+			 "console only", cfg->log_dir, strerror(-rc));
 	log_debug("SSM: agent %s, region %s (%s), endpoint %s", s->agent, s->region, source, s->endpoint);
-	if (cfg->ssm_activation_code) {
-		snprintf(s->act_id, sizeof(s->act_id), "%s", cfg->ssm_activation_id);
-		snprintf(s->act_code, sizeof(s->act_code), "%s", cfg->ssm_activation_code);
+	if (cfg->activation_code) {
+		snprintf(s->act_id, sizeof(s->act_id), "%s", cfg->activation_id);
+		snprintf(s->act_code, sizeof(s->act_code), "%s", cfg->activation_code);
 		register_agent(s);
 		return;
 	}
 	s->state = ST_ACTIVATING;
-	s->call = ssm_api_call(s->p->aws, s->endpoint, s->region, "CreateActivation",
-			       ssm_api_activation_body(cfg->ssm_role, s->p->id.job, s->p->id.host,
+	s->call = ssm_api_call(s->aws, s->endpoint, s->region, "CreateActivation",
+			       ssm_api_activation_body(cfg->role, s->job, s->host,
 						       (int64_t)(clock_real_usec() / USEC_PER_SEC)),
 			       15000, on_activation, s);
 	if (!s->call)
@@ -452,7 +454,7 @@ static bool remote_debug_on(struct ssm *s)
 	s->state = ST_REMOTE_DEBUG;
 	free(s->region);
 	s->region = awsregion_local(&source);
-	snprintf(s->target, sizeof(s->target), "sagemaker-training-job:%s_%s", s->p->id.job, s->p->id.host);
+	snprintf(s->target, sizeof(s->target), "sagemaker-training-job:%s_%s", s->job, s->host);
 	command_for(s, cmd, sizeof(cmd));
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "target", s->target);
@@ -478,37 +480,42 @@ static int on_detect(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
-struct ssm *ssm_start(struct porthole *p)
+int ssm_new(const struct ssm_params *prm, struct ssm **ret)
 {
-	const struct config *cfg = &p->cfg;
+	const struct ssm_settings *cfg = prm->cfg;
 	struct ssm *s;
 
-	if (cfg->ssm == SSM_OFF)
-		return NULL;
+	*ret = NULL;
+	if (cfg->mode == SSM_OFF)
+		return 0;
 	s = calloc(1, sizeof(*s));
-	if (!s) {
-		log_error("SSM: out of memory; no Session Manager endpoint");
-		return NULL;
+	if (!s || !(s->job = strdup(prm->job ? prm->job : "")) || !(s->host = strdup(prm->host ? prm->host : ""))) {
+		if (s)
+			free(s->job);
+		free(s);
+		return -ENOMEM;
 	}
-	s->p = p;
-	if (cfg->ssm == SSM_AUTO) {
+	s->prm = *prm;
+	*ret = s;
+	if (cfg->mode == SSM_AUTO) {
 		s->auto_mode = true;
 		if (remote_debug_on(s))
-			return s;
-		if (!cfg->ssm_activation_code && !cfg->ssm_activation_id && !cfg->ssm_role) {
+			return 0;
+		if (!cfg->activation_code && !cfg->activation_id && !cfg->role) {
 			s->state = ST_LOOKING;
-			if (sd_event_add_time_relative(p->loop, &s->timer, CLOCK_MONOTONIC,
+			if (sd_event_add_time_relative(prm->loop, &s->timer, CLOCK_MONOTONIC,
 						       detect_after_s[0] * USEC_PER_SEC, 0, on_detect, s) < 0) {
-				free(s);
-				return NULL;
+				*ret = NULL;
+				ssm_free(s);
+				return -ENOMEM;
 			}
 			log_debug("SSM auto: no remote debug agent yet and no activation or role: looking again "
 				  "later");
-			return s;
+			return 0;
 		}
 	}
 	begin_register(s);
-	return s;
+	return 0;
 }
 
 /* ---- stop ---------------------------------------------------------------- */
@@ -571,15 +578,15 @@ bool ssm_stop(struct ssm *s, uint64_t usec, void (*done)(void *ud), void *ud)
 	s->call = NULL;
 	/* The agent and its session workers: the container is going away. */
 	ssm_child_signal(s->child, SIGTERM);
-	if (!s->instance[0] || !s->p->aws)
+	if (!s->instance[0] || !s->aws)
 		return false;
-	s->call = ssm_api_call(s->p->aws, s->endpoint, s->region, "DeregisterManagedInstance",
+	s->call = ssm_api_call(s->aws, s->endpoint, s->region, "DeregisterManagedInstance",
 			       ssm_api_deregister_body(s->instance), (long)(usec / 1000), on_deregistered, s);
 	if (!s->call)
 		return false;
 	s->stop_done = done;
 	s->stop_ud = ud;
-	if (sd_event_add_time_relative(s->p->loop, &s->stop_timer, CLOCK_MONOTONIC, usec, 0, on_stop_timeout, s) < 0)
+	if (sd_event_add_time_relative(s->prm.loop, &s->stop_timer, CLOCK_MONOTONIC, usec, 0, on_stop_timeout, s) < 0)
 		s->stop_timer = NULL;
 	return true;
 }
@@ -598,6 +605,8 @@ void ssm_free(struct ssm *s)
 	free(s->agent);
 	free(s->region);
 	free(s->endpoint);
+	free(s->job);
+	free(s->host);
 	free(s);
 }
 

@@ -14,13 +14,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include <systemd/sd-event.h>
 
-struct porthole;
+#include "ssm_settings.h"
+
+#include "../aws/aws.h"
+#include "../init/reaper.h"
+#include "../lib/session_hooks.h"
+
 struct ssm;
 
-/* NULL when there is nothing to do (off, or auto with nothing to do).
- * Uses p->aws, creating it if the publisher did not. */
-struct ssm *ssm_start(struct porthole *p);
+struct ssm_params {
+	sd_event *loop;
+	struct reaper *reaper;
+	const struct ssm_settings *cfg; /* must outlive the endpoint */
+	const char *job, *host;         /* copied */
+	/* The daemon's AWS client, made on first use; NULL (said by the
+	 * daemon) when it cannot be.  Asked only when a call is due. */
+	struct aws *(*aws)(void *ud);
+	void *aws_ud;
+	struct session_hooks hooks;     /* Session Manager sessions, for the hold */
+};
+
+/* 0 with *ret NULL when there is nothing to do (off); 0 with an endpoint
+ * (whose failures are its state, never porthole's); -ENOMEM. */
+int ssm_new(const struct ssm_params *prm, struct ssm **ret);
 /* Stop the agent and deregister the instance, for at most usec.  false if
  * there is nothing to wait for; else done runs from the loop. */
 bool ssm_stop(struct ssm *s, uint64_t usec, void (*done)(void *ud), void *ud);

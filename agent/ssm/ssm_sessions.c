@@ -26,7 +26,7 @@ struct worker {
 
 struct ssm_sessions {
 	sd_event *loop;
-	struct hold *hold;
+	struct session_hooks hooks;
 	sd_event_source *timer;
 	struct worker w[MAX_WORKERS];
 	size_t n;
@@ -103,7 +103,7 @@ static void drop(struct ssm_sessions *s, size_t i)
 
 	sd_event_source_disable_unref(w->io);
 	close(w->pidfd);
-	hold_session_closed(s->hold);
+	s->hooks.closed(s->hooks.ud);
 	s->w[i] = s->w[--s->n];
 	if (i < s->n)
 		sd_event_source_set_userdata(s->w[i].io, &s->w[i]);
@@ -154,7 +154,7 @@ static void track(struct ssm_sessions *s, pid_t pid)
 		return;
 	}
 	s->n++;
-	hold_session_opened(s->hold);
+	s->hooks.opened(s->hooks.ud);
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddNumberToObject(f, "pid", pid);
 	cJSON_AddNumberToObject(f, "sessions", s->n);
@@ -178,7 +178,7 @@ static int on_rescan(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
-int ssm_sessions_new(sd_event *loop, struct hold *hold, struct ssm_sessions **out)
+int ssm_sessions_new(sd_event *loop, const struct session_hooks *hooks, struct ssm_sessions **out)
 {
 	struct ssm_sessions *s = calloc(1, sizeof(*s));
 	int rc;
@@ -186,7 +186,7 @@ int ssm_sessions_new(sd_event *loop, struct hold *hold, struct ssm_sessions **ou
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
-	s->hold = hold;
+	s->hooks = *hooks;
 	rc = sd_event_add_time_relative(loop, &s->timer, CLOCK_MONOTONIC, RESCAN_DELAY_USEC, 0, on_rescan, s);
 	if (rc < 0) {
 		free(s);

@@ -1,4 +1,4 @@
-/* ssm_sessions.h — Session Manager sessions as the hold counts them.
+/* ssm_sessions.h — Session Manager sessions, counted through session hooks.
  *
  * amazon-ssm-agent runs one ssm-session-worker process per session.  They
  * are not porthole's children, so porthole learns of them by looking: a
@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "../daemon/hold.h"
+#include "../lib/session_hooks.h"
 
 /* The pids of processes whose name (/proc/PID/comm, which the kernel cuts
  * at 15 characters) is comm cut the same way; how many were found. */
@@ -24,8 +24,8 @@ bool ssm_sessions_proc_descends(pid_t pid, pid_t ancestor);
 
 struct ssm_sessions;
 
-int ssm_sessions_new(sd_event *loop, struct hold *hold, struct ssm_sessions **out);
-/* Sessions still counted are closed in the hold. */
+int ssm_sessions_new(sd_event *loop, const struct session_hooks *hooks, struct ssm_sessions **out);
+/* Sessions still counted are reported closed. */
 void ssm_sessions_free(struct ssm_sessions *s);
 /* Look for new workers soon (coalesced: one scan for a burst of calls). */
 void ssm_sessions_rescan(struct ssm_sessions *s);

@@ -199,13 +199,12 @@ static void test_write_file(void **state)
 
 static void test_runtime_path(void **state)
 {
-	struct config cfg = { .control_socket = (char *)"/run/porthole/control.sock" };
 	char buf[256];
 	(void)state;
 
-	cluster_files_runtime_path(&cfg, CLUSTER_KEYS_FILE, buf, sizeof(buf));
+	cluster_files_path("/run/porthole", CLUSTER_KEYS_FILE, buf, sizeof(buf));
 	assert_string_equal(buf, "/run/porthole/authorized_keys.cluster");
-	cluster_files_runtime_path(&cfg, CLUSTER_TRUST_FILE, buf, sizeof(buf));
+	cluster_files_path("/run/porthole", CLUSTER_TRUST_FILE, buf, sizeof(buf));
 	assert_string_equal(buf, "/run/porthole/cluster_trust");
 }
 
@@ -231,22 +230,20 @@ static void test_nettrust(void **state)
 
 static void test_nettrust_check(void **state)
 {
-	char *dir = tu_tmpdir(), *sock = tu_path("%s/control.sock", dir), *file = tu_path("%s/cluster_trust", dir);
-	struct config cfg = { .control_socket = sock, .cluster_ssh = true, .cluster_trust = TRUST_NETWORK };
+	char *dir = tu_tmpdir(), *file = tu_path("%s/cluster_trust", dir);
+	/* config_load sets the trust file only for network trust with cluster
+	 * SSH on (test_config checks that); without it no list counts. */
+	struct ssh_settings cfg = { .cluster_dir = dir, .cluster_trust_file = file };
 	(void)state;
 
 	assert_false(nettrust_check(&cfg, "10.0.0.1")); /* no list yet */
 	tu_write_file(file, "10.0.0.1\n");
 	assert_true(nettrust_check(&cfg, "10.0.0.1"));
 	assert_false(nettrust_check(&cfg, "10.0.0.2"));
-	/* The list counts only with the setting: keys mode never trusts addresses. */
-	cfg.cluster_trust = TRUST_KEYS;
-	assert_false(nettrust_check(&cfg, "10.0.0.1"));
-	cfg.cluster_trust = TRUST_NETWORK;
-	cfg.cluster_ssh = false;
+	/* Keys mode (no trust file) never trusts addresses. */
+	cfg.cluster_trust_file = NULL;
 	assert_false(nettrust_check(&cfg, "10.0.0.1"));
 	tu_rm_rf(dir);
-	free(sock);
 	free(file);
 	free(dir);
 }

@@ -180,19 +180,19 @@ static void value_of(const struct config *cfg, enum setting_id id, char *buf, si
 {
 	switch (id) {
 	case SET_HOLD:
-		snprintf(buf, len, "%s", config_hold_policy_name(cfg->hold));
+		snprintf(buf, len, "%s", config_hold_policy_name(cfg->hold.policy));
 		break;
 	case SET_WINDOW:
-		snprintf(buf, len, "%" PRIu64, cfg->window);
+		snprintf(buf, len, "%" PRIu64, cfg->hold.window);
 		break;
 	case SET_HOLD_BEFORE:
-		snprintf(buf, len, "%d", cfg->hold_before ? 1 : 0);
+		snprintf(buf, len, "%d", cfg->hold.before ? 1 : 0);
 		break;
 	case SET_IDLE_GRACE:
-		snprintf(buf, len, "%" PRIu64, cfg->idle_grace);
+		snprintf(buf, len, "%" PRIu64, cfg->hold.idle_grace);
 		break;
 	case SET_MAX_HOLD:
-		snprintf(buf, len, "%" PRIu64, cfg->max_hold);
+		snprintf(buf, len, "%" PRIu64, cfg->hold.max_hold);
 		break;
 	case SET_CONTROL_SOCKET:
 		snprintf(buf, len, "%s", tu_str(cfg->control_socket));
@@ -208,80 +208,80 @@ static void value_of(const struct config *cfg, enum setting_id id, char *buf, si
 		break;
 	case SET_SSH: {
 		static const char *const n[] = { "embedded", "openssh", "off" };
-		snprintf(buf, len, "%s", (unsigned)cfg->ssh < 3 ? n[cfg->ssh] : "?");
+		snprintf(buf, len, "%s", (unsigned)cfg->ssh.mode < 3 ? n[cfg->ssh.mode] : "?");
 		break;
 	}
 	case SET_CLOUDWATCH: {
 		static const char *const n[] = { "auto", "on", "off" };
-		snprintf(buf, len, "%s", (unsigned)cfg->cloudwatch < 3 ? n[cfg->cloudwatch] : "?");
+		snprintf(buf, len, "%s", (unsigned)cfg->cw.mode < 3 ? n[cfg->cw.mode] : "?");
 		break;
 	}
 	case SET_SSH_PORT:
-		snprintf(buf, len, "%u", cfg->ssh_port);
+		snprintf(buf, len, "%u", cfg->ssh.port);
 		break;
 	case SET_MAX_AUTH_TRIES:
-		snprintf(buf, len, "%u", cfg->max_auth_tries);
+		snprintf(buf, len, "%u", cfg->ssh.max_auth_tries);
 		break;
 	case SET_SPOOL_MAX_MB:
-		snprintf(buf, len, "%u", cfg->spool_max_mb);
+		snprintf(buf, len, "%u", cfg->cw.spool_max_mb);
 		break;
 	case SET_MAX_STARTUPS:
-		snprintf(buf, len, "%u:%u:%u", cfg->max_startups.start, cfg->max_startups.rate, cfg->max_startups.full);
+		snprintf(buf, len, "%u:%u:%u", cfg->ssh.max_startups.start, cfg->ssh.max_startups.rate, cfg->ssh.max_startups.full);
 		break;
 	case SET_SSH_GATEWAY_PORTS:
-		snprintf(buf, len, "%d", cfg->ssh_gateway_ports ? 1 : 0);
+		snprintf(buf, len, "%d", cfg->ssh.gateway_ports ? 1 : 0);
 		break;
 	case SET_CREATE_LOG_GROUP:
-		snprintf(buf, len, "%d", cfg->create_log_group ? 1 : 0);
+		snprintf(buf, len, "%d", cfg->cw.create_log_group ? 1 : 0);
 		break;
 	case SET_LOGIN_GRACE:
-		snprintf(buf, len, "%" PRIu64, cfg->login_grace);
+		snprintf(buf, len, "%" PRIu64, cfg->ssh.login_grace);
 		break;
 	case SET_SSH_IDLE_TIMEOUT:
-		snprintf(buf, len, "%" PRIu64, cfg->ssh_idle_timeout);
+		snprintf(buf, len, "%" PRIu64, cfg->ssh.idle_timeout);
 		break;
 	case SET_SSH_KEEPALIVE:
-		snprintf(buf, len, "%" PRIu64, cfg->ssh_keepalive);
+		snprintf(buf, len, "%" PRIu64, cfg->ssh.keepalive);
 		break;
 	case SET_FLUSH_TIMEOUT:
-		snprintf(buf, len, "%" PRIu64, cfg->flush_timeout);
+		snprintf(buf, len, "%" PRIu64, cfg->cw.flush_timeout);
 		break;
 	case SET_SSH_LISTEN:
-		snprintf(buf, len, "%s", tu_str(cfg->ssh_listen));
+		snprintf(buf, len, "%s", tu_str(cfg->ssh.listen));
 		break;
 	case SET_HOST_KEY:
-		snprintf(buf, len, "%s", tu_str(cfg->host_key));
+		snprintf(buf, len, "%s", tu_str(cfg->ssh.host_key));
 		break;
 	case SET_AUTHORIZED_KEYS:
-		snprintf(buf, len, "%s", tu_str(cfg->authorized_keys));
+		snprintf(buf, len, "%s", tu_str(cfg->ssh.authorized_keys));
 		break;
 	case SET_AUTHORIZED_KEYS_FILE:
-		snprintf(buf, len, "%s", tu_str(cfg->authorized_keys_file));
+		snprintf(buf, len, "%s", tu_str(cfg->ssh.authorized_keys_file));
 		break;
 	case SET_SFTP_SERVER:
-		snprintf(buf, len, "%s", tu_str(cfg->sftp_server));
+		snprintf(buf, len, "%s", tu_str(cfg->ssh.sftp_server));
 		break;
 	case SET_LOG_GROUP:
-		snprintf(buf, len, "%s", tu_str(cfg->log_group));
+		snprintf(buf, len, "%s", tu_str(cfg->cw.log_group));
 		break;
 	case SET_LOG_STREAM:
-		snprintf(buf, len, "%s", tu_str(cfg->log_stream));
+		snprintf(buf, len, "%s", tu_str(cfg->cw.log_stream));
 		break;
 	case SET_SPOOL_DIR:
-		snprintf(buf, len, "%s", tu_str(cfg->spool_dir));
+		snprintf(buf, len, "%s", tu_str(cfg->cw.spool_dir));
 		break;
 	case SET_CLUSTER_SSH:
-		snprintf(buf, len, "%d", cfg->cluster_ssh ? 1 : 0);
+		snprintf(buf, len, "%d", cfg->cluster.enabled ? 1 : 0);
 		break;
 	case SET_RENDEZVOUS_TIMEOUT:
-		snprintf(buf, len, "%" PRIu64, cfg->rendezvous_timeout);
+		snprintf(buf, len, "%" PRIu64, cfg->cluster.rendezvous_timeout);
 		break;
 	case SET_HOSTFILE:
-		snprintf(buf, len, "%s", tu_str(cfg->hostfile));
+		snprintf(buf, len, "%s", tu_str(cfg->cluster.hostfile));
 		break;
 	case SET_CLUSTER_TRUST: {
 		static const char *const n[] = { "keys", "network" };
-		snprintf(buf, len, "%s", (unsigned)cfg->cluster_trust < 2 ? n[cfg->cluster_trust] : "?");
+		snprintf(buf, len, "%s", (unsigned)cfg->cluster.trust < 2 ? n[cfg->cluster.trust] : "?");
 		break;
 	}
 	default:
@@ -489,8 +489,8 @@ static void test_precedence_cascade(void **state)
 		for (int l = LAYER_CONF; l <= top; l++)
 			sp.v[l][SET_WINDOW] = windows[l];
 		load(&sp, &cfg);
-		TU_CHECK(cfg.window == secs[top], "top layer %s: window %" PRIu64 ", want %" PRIu64, layer_label[top],
-			 cfg.window, secs[top]);
+		TU_CHECK(cfg.hold.window == secs[top], "top layer %s: window %" PRIu64 ", want %" PRIu64, layer_label[top],
+			 cfg.hold.window, secs[top]);
 		TU_CHECK(cfg.layer[SET_WINDOW] == (enum config_layer)top, "top layer %s: recorded %s",
 			 layer_label[top], layer_label[cfg.layer[SET_WINDOW]]);
 		TU_CHECK(cfg.errors == 0, "errors %u", cfg.errors);
@@ -649,7 +649,7 @@ static void test_bad_values_stacked(void **state)
 	sp.v[LAYER_HYPER][SET_WINDOW] = "1.5h";
 	sp.v[LAYER_CONF][SET_WINDOW] = "90s";
 	load(&sp, &cfg);
-	assert_int_equal(cfg.window, 90);
+	assert_int_equal(cfg.hold.window, 90);
 	assert_int_equal(cfg.layer[SET_WINDOW], LAYER_CONF);
 	assert_int_equal(cfg.errors, 3);
 	assert_int_equal(tu_log_count(&fx.log, PLOG_ERROR), 3);
@@ -667,7 +667,7 @@ static void test_bad_values_stacked(void **state)
 	sp.v[LAYER_HYPER][SET_HOLD] = "";
 	sp.v[LAYER_CONF][SET_HOLD] = "on_failure";
 	load(&sp, &cfg);
-	assert_int_equal(cfg.hold, HOLD_ON_FAILURE);
+	assert_int_equal(cfg.hold.policy, HOLD_ON_FAILURE);
 	assert_int_equal(cfg.layer[SET_HOLD], LAYER_DEFAULT);
 	assert_int_equal(cfg.errors, 4);
 	for (size_t i = 0; i < fx.log.n; i++)
@@ -686,7 +686,7 @@ static void test_shadowed_bad_value_is_reported(void **state)
 	sp.v[LAYER_FLAG][SET_WINDOW] = "1h";
 	sp.v[LAYER_CONF][SET_WINDOW] = "30mins";
 	load(&sp, &cfg);
-	uint64_t window = cfg.window;
+	uint64_t window = cfg.hold.window;
 	enum config_layer layer = cfg.layer[SET_WINDOW];
 	unsigned errors = cfg.errors;
 	config_free(&cfg);
@@ -798,7 +798,7 @@ static void test_hyper_file_problems(void **state)
 		}
 		TU_CHECK(cfg.errors == cases[i].errors, "%s: %u errors, want %u; stderr:\n%s", label, cfg.errors,
 			 cases[i].errors, fx.err);
-		TU_CHECK(cfg.window == cases[i].window, "%s: window %" PRIu64 ", want %" PRIu64, label, cfg.window,
+		TU_CHECK(cfg.hold.window == cases[i].window, "%s: window %" PRIu64 ", want %" PRIu64, label, cfg.hold.window,
 			 cases[i].window);
 		if (cases[i].msg) {
 			const char *m = tu_log_find2(&fx.log, cases[i].msg, cases[i].msg2);
@@ -923,8 +923,8 @@ static void test_conf_file(void **state)
 		load(&sp, &cfg);
 		TU_CHECK(cfg.errors == cases[i].errors, "conf \"%s\": %u errors, want %u; stderr:\n%s", cases[i].text,
 			 cfg.errors, cases[i].errors, fx.err);
-		TU_CHECK(cfg.window == cases[i].window, "conf \"%s\": window %" PRIu64 ", want %" PRIu64,
-			 cases[i].text, cfg.window, cases[i].window);
+		TU_CHECK(cfg.hold.window == cases[i].window, "conf \"%s\": window %" PRIu64 ", want %" PRIu64,
+			 cases[i].text, cfg.hold.window, cases[i].window);
 		TU_CHECK(cfg.layer[SET_WINDOW] == (cases[i].window != 1800 ? LAYER_CONF : LAYER_DEFAULT),
 			 "conf \"%s\": layer %s", cases[i].text, layer_label[cfg.layer[SET_WINDOW]]);
 		if (cases[i].msg) {
@@ -954,7 +954,7 @@ static void test_conf_long_lines(void **state)
 	strcpy(text + n, "\nPORTHOLE_WINDOW=5m\nPORTHOLE_HOLD=sometimes\n");
 	sp.conf_text = text;
 	load(&sp, &cfg);
-	uint64_t window = cfg.window;
+	uint64_t window = cfg.hold.window;
 	unsigned errors = cfg.errors;
 	config_free(&cfg);
 	free(text);
@@ -989,7 +989,7 @@ static void test_conf_path_choice(void **state)
 	tu_log_stop(&fx.log);
 	unsetenv("PORTHOLE_WINDOW");
 	assert_int_equal(cfg.errors, 1);
-	assert_int_equal(cfg.window, 120);
+	assert_int_equal(cfg.hold.window, 120);
 	assert_string_equal(cfg.conf_path, missing);
 	assert_non_null(tu_log_find(&fx.log, "cannot read conf file"));
 	assert_non_null(tu_log_find(&fx.log, missing));
@@ -1007,7 +1007,7 @@ static void test_conf_path_choice(void **state)
 	free(fx.err);
 	fx.err = tu_capture_end(&cap);
 	assert_int_equal(cfg.errors, 0);
-	assert_int_equal(cfg.window, 60);
+	assert_int_equal(cfg.hold.window, 60);
 	assert_string_equal(cfg.conf_path, other);
 	config_free(&cfg);
 
@@ -1018,7 +1018,7 @@ static void test_conf_path_choice(void **state)
 	free(fx.err);
 	fx.err = tu_capture_end(&cap);
 	assert_int_equal(cfg.errors, 0);
-	assert_int_equal(cfg.window, 180);
+	assert_int_equal(cfg.hold.window, 180);
 	assert_string_equal(cfg.conf_path, fx.conf);
 	config_free(&cfg);
 
@@ -1031,7 +1031,7 @@ static void test_conf_path_choice(void **state)
 	fx.err = tu_capture_end(&cap);
 	unsetenv("PORTHOLE_CONFIG");
 	assert_int_equal(cfg.errors, 1);
-	assert_int_equal(cfg.window, 1800);
+	assert_int_equal(cfg.hold.window, 1800);
 	config_free(&cfg);
 
 	/* Without either, the default path; missing is fine there. */
@@ -1091,7 +1091,7 @@ static void test_env(void **state)
 	fx.err = tu_capture_end(&cap);
 	tu_log_stop(&fx.log);
 	tu_clear_env_prefix("PORTHOLE_");
-	assert_int_equal(cfg.window, 120);
+	assert_int_equal(cfg.hold.window, 120);
 	assert_int_equal(cfg.layer[SET_WINDOW], LAYER_ENV);
 	assert_string_equal(cfg.conf_path, fx.conf);
 	assert_int_equal(cfg.errors, 1);
@@ -1213,14 +1213,14 @@ static void test_take_flag_then_load(void **state)
 	fx.err = tu_capture_end(&cap);
 	tu_clear_env_prefix("PORTHOLE_");
 	assert_int_equal(cfg.errors, 0);
-	assert_int_equal(cfg.window, 45 * 60);
+	assert_int_equal(cfg.hold.window, 45 * 60);
 	assert_int_equal(cfg.layer[SET_WINDOW], LAYER_FLAG);
-	assert_true(cfg.hold_before);
+	assert_true(cfg.hold.before);
 	assert_int_equal(cfg.layer[SET_HOLD_BEFORE], LAYER_FLAG);
 	assert_string_equal(cfg.job, "job-7");
-	assert_int_equal(cfg.hold, HOLD_ALWAYS);
+	assert_int_equal(cfg.hold.policy, HOLD_ALWAYS);
 	assert_int_equal(cfg.log_level, PLOG_WARN);
-	assert_int_equal(cfg.idle_grace, 120);
+	assert_int_equal(cfg.hold.idle_grace, 120);
 	assert_int_equal(cfg.layer[SET_IDLE_GRACE], LAYER_CONF);
 	assert_string_equal(cfg.ml_root, fx.ml);
 	config_free(&cfg);

@@ -25,7 +25,7 @@ static const struct hyperpod_addr own_worker2[] = {
 
 static struct {
 	char *dir;
-	struct config cfg;
+	struct { char *ml_root; const char *job; } cfg;
 	struct tu_log log;
 } fx;
 
@@ -266,7 +266,7 @@ static void test_identity_on_node(void **state)
 	(void)state;
 
 	tu_write_file(path, loopback_node);
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_false(id.sagemaker);
 	assert_string_equal(id.platform, "hyperpod");
 	assert_string_equal(id.job, "ml-cluster");
@@ -292,7 +292,7 @@ static void test_identity_on_node(void **state)
 	/* The environment still wins for job and region. */
 	setenv("AWS_REGION", "eu-central-1", 1);
 	fx.cfg.job = "my-job";
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_string_equal(id.job, "my-job");
 	assert_string_equal(id.region, "eu-central-1");
 	assert_string_equal(id.log_stream, "ml-cluster/worker-group-1/worker-group-1-1/porthole");
@@ -305,7 +305,7 @@ static void test_identity_on_node(void **state)
 	setenv("SAGEMAKER_RESOURCE_CONFIG_PATH", other, 1);
 	fx.cfg.job = "";
 	tu_log_clear(&fx.log);
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_string_equal(id.job, "other");
 	assert_string_equal(id.log_group, "/aws/sagemaker/Clusters/other/zz9");
 	/* Not found in the cluster: the hostname, listed among the hosts. */
@@ -330,7 +330,7 @@ static void test_identity_training_job_wins(void **state)
 
 	tu_write_file(rc, loopback_node);
 	tu_write_file(tj, "{\"current_host\": \"algo-1\", \"hosts\": [\"algo-1\"]}");
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_true(id.sagemaker);
 	assert_string_equal(id.platform, "training");
 	assert_string_equal(id.host, "algo-1");
@@ -344,7 +344,7 @@ static void test_identity_training_job_wins(void **state)
 	unlink(tj);
 	tu_write_file(rc, "{\"ClusterConfig\": ");
 	tu_log_clear(&fx.log);
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_string_equal(id.platform, "none");
 	assert_string_equal(id.job, "local");
 	assert_int_equal(tu_log_count(&fx.log, PLOG_ERROR), 1);

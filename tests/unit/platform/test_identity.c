@@ -4,11 +4,12 @@
 #include <arpa/inet.h>
 
 #include "platform/identity.h"
+#include "aws/arn.h"
 
 static struct {
 	char *dir;
 	char *rc_path; /* dir/input/config/resourceconfig.json */
-	struct config cfg;
+	struct { char *ml_root; const char *job; } cfg;
 	struct tu_log log;
 	char hostname[256];
 } fx;
@@ -74,7 +75,7 @@ static void test_valid_resourceconfig(void **state)
 		      " \"instance_groups\": [{\"instance_group_name\": \"homogeneousCluster\",\n"
 		      "   \"instance_type\": \"ml.g5.xlarge\", \"hosts\": [\"algo-1\", \"algo-2\"]}],\n"
 		      " \"network_interface_name\": \"lo\"}\n");
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_true(id.sagemaker);
 	assert_string_equal(id.host, "algo-1");
 	assert_int_equal(id.n_hosts, 2);
@@ -137,7 +138,7 @@ static void test_bad_resourceconfig(void **state)
 		if (cases[c].json)
 			tu_write_file(fx.rc_path, cases[c].json);
 		tu_log_clear(&fx.log);
-		identity_load(&id, &fx.cfg);
+		identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 
 		TU_CHECK(id.sagemaker == cases[c].sagemaker, "%s: sagemaker %d", label, id.sagemaker);
 		TU_CHECK(tu_streq(id.host, want_host), "%s: host %s, want %s", label, tu_str(id.host), want_host);
@@ -179,7 +180,7 @@ static void test_resourceconfig_unreadable(void **state)
 
 	/* A directory where the file should be: reported, hostname used. */
 	tu_mkdir_p(fx.rc_path);
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_false(id.sagemaker);
 	assert_string_equal(id.host, fx.hostname);
 	assert_non_null(tu_log_find(&fx.log, "cannot read"));
@@ -193,7 +194,7 @@ static void test_missing_interface(void **state)
 
 	tu_write_file(fx.rc_path, "{\"current_host\": \"algo-1\", \"hosts\": [\"algo-1\"],"
 				  " \"network_interface_name\": \"nosuchif0\"}");
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	assert_true(id.sagemaker);
 	assert_non_null(tu_log_find(&fx.log, "nosuchif0"));
 	assert_non_null(id.addr_source);
@@ -227,7 +228,7 @@ static void test_job_precedence(void **state)
 		if (cases[c].env)
 			setenv("TRAINING_JOB_NAME", cases[c].env, 1);
 		fx.cfg.job = (char *)cases[c].cfg_job;
-		identity_load(&id, &fx.cfg);
+		identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 		TU_CHECK(tu_streq(id.job, cases[c].want), "cfg.job %s, TRAINING_JOB_NAME %s: job %s, want %s",
 			 tu_str(cases[c].cfg_job), tu_str(cases[c].env), tu_str(id.job), cases[c].want);
 		identity_free(&id);
@@ -261,7 +262,7 @@ static void test_region(void **state)
 			setenv("AWS_DEFAULT_REGION", cases[c].default_region, 1);
 		if (cases[c].arn)
 			setenv("TRAINING_JOB_ARN", cases[c].arn, 1);
-		identity_load(&id, &fx.cfg);
+		identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 		TU_CHECK(tu_streq(id.region, cases[c].want), "AWS_REGION %s, AWS_DEFAULT_REGION %s, ARN %s: region %s, want %s",
 			 tu_str(cases[c].aws_region), tu_str(cases[c].default_region), tu_str(cases[c].arn),
 			 tu_str(id.region), tu_str(cases[c].want));
@@ -325,7 +326,7 @@ static void test_to_json(void **state)
 				  " \"network_interface_name\": \"lo\"}");
 	setenv("TRAINING_JOB_NAME", "job-9", 1);
 	setenv("TRAINING_JOB_ARN", "arn:aws:sagemaker:us-east-1:123456789012:training-job/job-9", 1);
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	o = cJSON_CreateObject();
 	identity_to_json(&id, o);
 
@@ -350,7 +351,7 @@ static void test_to_json(void **state)
 	/* Outside SageMaker: unknowns are null, not missing or "". */
 	clear_env();
 	unlink(fx.rc_path);
-	identity_load(&id, &fx.cfg);
+	identity_load(&id, fx.cfg.ml_root, fx.cfg.job);
 	o = cJSON_CreateObject();
 	identity_to_json(&id, o);
 	assert_string_equal(member(o, "job")->valuestring, "local");

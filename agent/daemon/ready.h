@@ -1,0 +1,16 @@
+/* ready.h — the ready record (docs/ready-record.md): the first thing in
+ * the training log, and the identity record sent to CloudWatch. */
+#ifndef PORTHOLE_READY_H
+#define PORTHOLE_READY_H
+
+#include <cjson/cJSON.h>
+
+#include "porthole.h"
+
+#define READY_SCHEMA 1
+
+void ready_announce(const struct porthole *p);
+/* The ready record as JSON (also the CloudWatch identity record). */
+cJSON *ready_json(const struct porthole *p);
+
+#endif
