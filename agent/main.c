@@ -1,4 +1,11 @@
-/* main.c — porthole's command line: pick the subcommand, gather settings. */
+/* main.c — porthole's command line: a table of subcommands.
+ *
+ * Three kinds: the daemon (run, serve, config), which loads every setting
+ * layer; clients of a running daemon's control socket (status, release …),
+ * which take only the flags that find it; and self-contained commands
+ * (sftp-server, the user side on a laptop, version), which parse their own
+ * arguments and need no settings at all. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,122 +17,206 @@
 #include "lib/version.h"
 #include "sftp/sftp_server.h"
 
+enum kind {
+	K_SELF,   /* parses its own arguments; no settings */
+	K_CLIENT, /* talks to the daemon over the control socket */
+	K_DAEMON, /* run, serve, config: every setting layer */
+};
+
+/* A daemon command gets the loaded settings and what follows them. */
+typedef int (*daemon_fn)(struct config *cfg, int argc, char **argv);
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+static int cmd_run(struct config *cfg, int argc, char **argv);
+static int cmd_serve(struct config *cfg, int argc, char **argv);
+static int cmd_config(struct config *cfg, int argc, char **argv);
+
+static const struct subcommand {
+	const char *name;
+	enum kind kind;
+	int (*self)(int argc, char **argv); /* K_SELF: argv[0] is the subcommand */
+	daemon_fn daemon;                   /* K_DAEMON */
+	const char *usage;                  /* NULL: not listed */
+} subcommands[] = {
+	{ "run", K_DAEMON, NULL, cmd_run,
+	  "run [SETTINGS] [--] CMD [ARGS...]   run CMD as the training command (ENTRYPOINT)" },
+	{ "serve", K_DAEMON, NULL, cmd_serve,
+	  "serve [SETTINGS]                  run without a command (sourced from a train script, nodes)" },
+	{ "status", K_CLIENT, NULL, NULL, "status [--json]                   state, deadline, sessions, breakpoints" },
+	{ "release", K_CLIENT, NULL, NULL, "release                           end the hold now (and any later one)" },
+	{ "extend", K_CLIENT, NULL, NULL, "extend DURATION                   push the deadline of the active hold" },
+	{ "continue", K_CLIENT, NULL, NULL,
+	  "continue [NAME]                   go on from a before-start hold or breakpoint" },
+	{ "breakpoint", K_CLIENT, NULL, NULL,
+	  "breakpoint [NAME] [--timeout D]   pause here until `porthole continue`" },
+	{ "hold", K_CLIENT, NULL, NULL,
+	  "hold [--window D]                 hold here until released (for sourced train scripts)" },
+	{ "attach", K_CLIENT, NULL, NULL, "attach                            count as a session until interrupted" },
+	{ "config", K_DAEMON, NULL, cmd_config,
+	  "config [--json]                   every effective setting and where it came from" },
+	/* Run by the SSH session for the "sftp" subsystem: no settings needed. */
+	{ "sftp-server", K_SELF, sftp_server_main, NULL,
+	  "sftp-server [-R] [-d DIR]         SFTP on stdin/stdout (the ssh \"sftp\" subsystem)" },
+	/* The user side (a laptop, a notebook). */
+	{ "hosts", K_SELF, hosts_cli_main, NULL, "hosts JOB [--json] [--watch]      a job's hosts, from CloudWatch (user side)" },
+	{ "ssh", K_SELF, hosts_cli_main, NULL, "ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host, verifying its published key" },
+	{ "ssh-config", K_SELF, hosts_cli_main, NULL, "ssh-config JOB                    ~/.ssh/config blocks for a job's hosts" },
+	{ "version", K_SELF, cmd_version, NULL, "version" },
+	{ "--version", K_SELF, cmd_version, NULL, NULL },
+	{ "help", K_SELF, cmd_help, NULL, NULL },
+	{ "--help", K_SELF, cmd_help, NULL, NULL },
+	{ "-h", K_SELF, cmd_help, NULL, NULL },
+};
+#define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: porthole run [SETTINGS] [--] CMD [ARGS...]   run CMD as the training command (ENTRYPOINT)\n"
-		"       porthole serve [SETTINGS]                  run without a command (sourced from a train script, nodes)\n"
-		"       porthole status [--json]                   state, deadline, sessions, breakpoints\n"
-		"       porthole release                           end the hold now (and any later one)\n"
-		"       porthole extend DURATION                   push the deadline of the active hold\n"
-		"       porthole continue [NAME]                   go on from a before-start hold or breakpoint\n"
-		"       porthole breakpoint [NAME] [--timeout D]   pause here until `porthole continue`\n"
-		"       porthole hold [--window D]                 hold here until released (for sourced train scripts)\n"
-		"       porthole attach                            count as a session until interrupted\n"
-		"       porthole config [--json]                   every effective setting and where it came from\n"
-		"       porthole sftp-server [-R] [-d DIR]         SFTP on stdin/stdout (the ssh \"sftp\" subsystem)\n"
-		"       porthole hosts JOB [--json] [--watch]      a job's hosts, from CloudWatch (user side)\n"
-		"       porthole ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host, verifying its published key\n"
-		"       porthole ssh-config JOB                    ~/.ssh/config blocks for a job's hosts\n"
-		"       porthole version\n"
-		"\nSETTINGS (also PORTHOLE_* environment, porthole_* hyperparameters, the conf file):\n");
+	bool first = true;
+
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++) {
+		if (!subcommands[i].usage)
+			continue;
+		fprintf(out, "%s porthole %s\n", first ? "usage:" : "      ", subcommands[i].usage);
+		first = false;
+	}
+	fprintf(out, "\nSETTINGS (also PORTHOLE_* environment, porthole_* hyperparameters, the conf file):\n");
 	config_print_flags(out);
 }
 
-int main(int argc, char **argv)
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("porthole %s\n", PORTHOLE_VERSION);
+	return 0;
+}
+
+static int cmd_run(struct config *cfg, int argc, char **argv)
+{
+	if (argc == 0) {
+		fprintf(stderr, "porthole: run: no training command given\n");
+		usage(stderr);
+		config_free(cfg);
+		return 2;
+	}
+	return run_main(cfg, argv);
+}
+
+static int cmd_serve(struct config *cfg, int argc, char **argv)
+{
+	if (argc > 0) {
+		fprintf(stderr, "porthole: serve takes no command; did you mean `porthole run -- %s`?\n", argv[0]);
+		config_free(cfg);
+		return 2;
+	}
+	return run_main(cfg, NULL);
+}
+
+static int cmd_config(struct config *cfg, int argc, char **argv)
+{
+	config_print(cfg, stdout, argc > 0 && strcmp(argv[0], "--json") == 0);
+	config_free(cfg);
+	return 0;
+}
+
+static const struct subcommand *find(const char *name)
+{
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+		if (strcmp(subcommands[i].name, name) == 0)
+			return &subcommands[i];
+	return NULL;
+}
+
+/* A client command: the flags that find the daemon (--control-socket,
+ * --config) are settings; every other argument is the command's own, so
+ * its options (hold --window) stay its. */
+static int client_main(int argc, char **argv)
 {
 	struct config_flags flags = { 0 };
 	struct config cfg;
-	const char *sub;
-	int i = 2, rc;
-
-	log_init();
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	/* Run by the SSH session for the "sftp" subsystem: no settings needed. */
-	if (strcmp(sub, "sftp-server") == 0)
-		return sftp_server_main(argc - 1, argv + 1);
-	/* The user side (a laptop, a notebook) parses its own arguments. */
-	if (hosts_cli_is_command(sub))
-		return hosts_cli_main(argc - 1, argv + 1);
-	if (strcmp(sub, "version") == 0 || strcmp(sub, "--version") == 0) {
-		printf("porthole %s\n", PORTHOLE_VERSION);
-		return 0;
-	}
-	bool is_cli = cli_is_command(sub);
-	if (!is_cli && strcmp(sub, "run") != 0 && strcmp(sub, "serve") != 0 && strcmp(sub, "config") != 0) {
-		fprintf(stderr, "porthole: unknown command \"%s\"\n", sub);
-		usage(stderr);
-		return 2;
-	}
-
-	/* For `run` the setting flags come first and the command follows (after
-	 * an optional "--"); client commands may mix them with their own
-	 * arguments, which are gathered into rest[]. */
 	char *rest[argc + 1];
-	int n_rest = 0;
-	rest[n_rest++] = (char *)sub;
-	for (; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0 && !is_cli) {
-			i++;
-			break;
-		}
-		/* Client commands take only the flags that find the daemon, so
-		 * their own options (hold --window) stay theirs. */
-		if (is_cli && strncmp(argv[i], "--control-socket", 16) != 0 && strncmp(argv[i], "--config", 8) != 0) {
+	int n_rest = 0, rc;
+
+	rest[n_rest++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--control-socket", 16) != 0 && strncmp(argv[i], "--config", 8) != 0) {
 			rest[n_rest++] = argv[i];
 			continue;
 		}
 		rc = config_take_flag(&flags, argc, argv, &i);
 		if (rc < 0)
 			return 2;
-		if (rc == 0 && !is_cli)
-			break;
 		if (rc == 0)
 			rest[n_rest++] = argv[i];
 	}
 	rest[n_rest] = NULL;
+	/* Only the socket path matters: stay quiet about the rest. */
+	log_set_level(PLOG_NONE);
+	config_load(&cfg, &flags);
+	log_discard_early();
+	rc = cli_main(cfg.control_socket, n_rest, rest);
+	config_free(&cfg);
+	return rc;
+}
 
-	/* Client commands need only the socket path: stay quiet about the rest. */
-	if (is_cli)
-		log_set_level(PLOG_NONE);
+/* run, serve, config: setting flags come first; what follows them (after
+ * an optional "--") is the command's. */
+static int daemon_main(const struct subcommand *sc, int argc, char **argv)
+{
+	struct config_flags flags = { 0 };
+	struct config cfg;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		rc = config_take_flag(&flags, argc, argv, &i);
+		if (rc < 0)
+			return 2;
+		if (rc == 0)
+			break;
+	}
 	config_load(&cfg, &flags);
 	/* Only run and serve ship their log anywhere. */
-	if (strcmp(sub, "run") != 0 && strcmp(sub, "serve") != 0)
+	if (sc->daemon == cmd_config)
 		log_discard_early();
-	if (is_cli) {
-		rc = cli_main(cfg.control_socket, n_rest, rest);
-		config_free(&cfg);
-		return rc;
-	}
 	log_set_level(cfg.log_level);
+	return sc->daemon(&cfg, argc - i, argv + i);
+}
 
-	if (strcmp(sub, "config") == 0) {
-		bool json = i < argc && strcmp(argv[i], "--json") == 0;
-		config_print(&cfg, stdout, json);
-		config_free(&cfg);
-		return 0;
-	}
-	if (strcmp(sub, "serve") == 0) {
-		if (i < argc) {
-			fprintf(stderr, "porthole: serve takes no command; did you mean `porthole run -- %s`?\n", argv[i]);
-			config_free(&cfg);
-			return 2;
-		}
-		return run_main(&cfg, NULL);
-	}
-	if (i >= argc) {
-		fprintf(stderr, "porthole: run: no training command given\n");
+int main(int argc, char **argv)
+{
+	const struct subcommand *sc;
+
+	log_init();
+	if (argc < 2) {
 		usage(stderr);
-		config_free(&cfg);
 		return 2;
 	}
-	return run_main(&cfg, argv + i);
+	sc = find(argv[1]);
+	if (!sc) {
+		fprintf(stderr, "porthole: unknown command \"%s\"\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	switch (sc->kind) {
+	case K_SELF:
+		return sc->self(argc - 1, argv + 1);
+	case K_CLIENT:
+		return client_main(argc - 1, argv + 1);
+	case K_DAEMON:
+		return daemon_main(sc, argc - 1, argv + 1);
+	}
+	return 2;
 }

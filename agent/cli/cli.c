@@ -13,17 +13,6 @@
 #include "../daemon/control.h"
 #include "../lib/duration.h"
 
-static const char *const commands[] = { "status", "release", "extend", "continue", "breakpoint", "hold", "attach",
-					NULL };
-
-int cli_is_command(const char *name)
-{
-	for (int i = 0; commands[i]; i++)
-		if (strcmp(name, commands[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static int connect_or_explain(const char *path)
 {
 	int fd = control_connect(path);

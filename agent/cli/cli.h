@@ -6,6 +6,5 @@
 
 /* argv[0] is the subcommand.  Returns the process exit code. */
 int cli_main(const char *control_socket, int argc, char **argv);
-int cli_is_command(const char *name);
 
 #endif

@@ -26,16 +26,6 @@
 #define POLL_SEC 5
 #define SSH_WAIT_DEFAULT (5 * 60)
 
-static const char *const commands[] = { "hosts", "ssh", "ssh-config", NULL };
-
-int hosts_cli_is_command(const char *name)
-{
-	for (int i = 0; commands[i]; i++)
-		if (strcmp(name, commands[i]) == 0)
-			return 1;
-	return 0;
-}
-
 struct opts {
 	const char *cmd, *job, *host;
 	bool json, watch;

@@ -3,7 +3,6 @@
 #ifndef PORTHOLE_HOSTS_CLI_H
 #define PORTHOLE_HOSTS_CLI_H
 
-int hosts_cli_is_command(const char *name);
 /* argv[0] is the subcommand.  Returns the exit code (or does not return:
  * `porthole ssh` execs ssh). */
 int hosts_cli_main(int argc, char **argv);

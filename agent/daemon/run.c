@@ -405,7 +405,8 @@ int run_main(struct config *cfg, char **argv)
 	publish_start(&p);
 	/* systemd (Type=notify), inert without NOTIFY_SOCKET: armed before the
 	 * endpoints so the watchdog covers all of startup's loop. */
-	p.sdnotify = sdnotify_start(&p);
+	if (sdnotify_new(&p, &p.sdnotify) < 0)
+		log_warn("systemd: out of memory; not notifying the service manager");
 	open_control(&p);
 	/* After the control socket: the fetched keys live in its directory. */
 	start_s3keys(&p);

@@ -4,6 +4,7 @@
 #include "sdnotify.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -66,18 +67,17 @@ static int on_post(sd_event_source *s, void *ud)
 	return 0;
 }
 
-struct sdnotify *sdnotify_start(struct porthole *p)
+int sdnotify_new(struct porthole *p, struct sdnotify **ret)
 {
 	struct sdnotify *n;
 	int rc;
 
+	*ret = NULL;
 	if (!getenv("NOTIFY_SOCKET"))
-		return NULL;
+		return 0;
 	n = calloc(1, sizeof(*n));
-	if (!n) {
-		log_warn("systemd: out of memory; not notifying the service manager");
-		return NULL;
-	}
+	if (!n)
+		return -ENOMEM;
 	n->p = p;
 	rc = sd_event_add_post(p->loop, &n->post, on_post, n);
 	if (rc < 0)
@@ -87,7 +87,8 @@ struct sdnotify *sdnotify_start(struct porthole *p)
 	rc = sd_event_set_watchdog(p->loop, true);
 	if (rc < 0)
 		log_warn("systemd: cannot arm the watchdog: %s", strerror(-rc));
-	return n;
+	*ret = n;
+	return 0;
 }
 
 void sdnotify_ready(struct sdnotify *n)

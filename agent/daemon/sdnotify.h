@@ -3,7 +3,7 @@
  * deadline) whenever that changes, WATCHDOG=1 from the loop when
  * WATCHDOG_USEC asks for it, STOPPING=1 on the way out.
  *
- * Without NOTIFY_SOCKET nothing at all happens: sdnotify_start returns NULL
+ * Without NOTIFY_SOCKET nothing at all happens: sdnotify_new gives NULL
  * and the other calls take NULL. */
 #ifndef PORTHOLE_SDNOTIFY_H
 #define PORTHOLE_SDNOTIFY_H
@@ -11,8 +11,9 @@
 struct porthole;
 struct sdnotify;
 
-/* p must outlive the notifier. */
-struct sdnotify *sdnotify_start(struct porthole *p);
+/* p must outlive the notifier.  0 (*ret NULL without NOTIFY_SOCKET), or
+ * -ENOMEM. */
+int sdnotify_new(struct porthole *p, struct sdnotify **ret);
 /* Where the ready record is printed: the endpoints are up. */
 void sdnotify_ready(struct sdnotify *n);
 /* Says STOPPING=1 if not said yet. */
