@@ -84,11 +84,16 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# The seams of agent/ (docs/ARCHITECTURE.md, "Area interfaces"): includes
+# across areas, header changes rebuilding only dependents, unit test links.
+layout-check: $(BUILD)/porthole $(UNIT_BIN)
+	$(PYTHON) tests/layout/layout_check.py $(BUILD)
+
 integration: $(BUILD)/porthole
 	PORTHOLE_BIN=$(abspath $(BUILD)/porthole) PORTHOLE_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(wildcard tests/lifecycle) $(wildcard tests/awsstandin/test_*.py)
 
 check: deps
-	$(MAKE) unit integration
+	$(MAKE) unit layout-check integration
 	$(if $(filter 1,$(SAN)),,$(MAKE) dist-check)
 
 lint-dockerfiles:
