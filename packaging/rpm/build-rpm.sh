@@ -26,7 +26,7 @@ mkdir -p "$top/SOURCES" "$out"
 tarball=$out/porthole-$version.tar.gz
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
 	--transform "s|^|porthole-$version/|" --exclude='*.o' --exclude=agent/porthole \
-	-czf "$tarball" Makefile README.md agent docs lifecycle packaging
+	-czf "$tarball" Makefile README.md LICENSE agent docs lifecycle packaging
 cp "$tarball" "$top/SOURCES/"
 
 rpmbuild -ba --nodeps "$spec" \

@@ -110,6 +110,20 @@ def rpm_tree(rpm, tmp_path_factory):
     return root
 
 
+# ---- the license ---------------------------------------------------------------
+
+
+def test_license_is_apache_2():
+    """LICENSE is the Apache License 2.0 as Debian ships it, and the RPM spec says so."""
+    text = (ROOT / "LICENSE").read_text()
+    common = Path("/usr/share/common-licenses/Apache-2.0")
+    if common.is_file():
+        assert text == common.read_text()
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    spec = (ROOT / "packaging/rpm/porthole.spec").read_text()
+    assert re.search(r"^License:\s+Apache-2.0$", spec, re.M)
+
+
 # ---- the .deb -----------------------------------------------------------------
 
 
@@ -200,7 +214,10 @@ def test_deb_changelog_and_copyright(deb_tree):
     doc = deb_tree / "usr/share/doc/porthole"
     top = gzip.decompress((doc / "changelog.Debian.gz").read_bytes()).decode().splitlines()[0]
     assert top.startswith(f"porthole ({DEB_VERSION})"), top
-    assert (doc / "copyright").read_text().startswith("Format: https://www.debian.org/doc/packaging-manuals/")
+    copyright = (doc / "copyright").read_text()
+    assert copyright.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/")
+    assert re.search(r"^Files: \*\nCopyright: .+\nLicense: Apache-2.0$", copyright, re.M), copyright
+    assert "/usr/share/common-licenses/Apache-2.0" in copyright
 
 
 def test_deb_installs_into_a_throwaway_root(deb, tmp_path):
@@ -369,8 +386,10 @@ def test_rpm_requires(rpm):
 
 
 def test_rpm_metadata(rpm):
-    q = run("rpm", "-qp", "--qf", "%{NAME} %{VERSION}\\n", str(rpm)).stdout.strip()
-    assert q == f"porthole {VERSION}"
+    q = run("rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{LICENSE}\\n", str(rpm)).stdout.strip()
+    assert q == f"porthole {VERSION} Apache-2.0"
+    licenses = run("rpm", "-qpL", str(rpm)).stdout.split()
+    assert [Path(p).name for p in licenses] == ["LICENSE"], licenses
     assert run("rpm", "-qpc", str(rpm)).stdout.split() == ["/etc/porthole/porthole.conf"]
     scripts = run("rpm", "-qp", "--scripts", str(rpm)).stdout
     assert "enable --now" not in scripts and "restart" not in scripts, scripts
@@ -397,7 +416,7 @@ def test_source_tarball_builds_rpm_anywhere(built):
     with tarfile.open(PKG / f"porthole-{VERSION}.tar.gz") as t:
         names = set(t.getnames())
     top = f"porthole-{VERSION}"
-    for p in ("Makefile", "packaging/rpm/porthole.spec", "packaging/gendoc.sh", "agent/main.c",
+    for p in ("Makefile", "LICENSE", "packaging/rpm/porthole.spec", "packaging/gendoc.sh", "agent/main.c",
               "lifecycle/porthole.sh", "packaging/systemd/porthole.service"):
         assert f"{top}/{p}" in names, p
     assert not any(n.endswith((".o", "/agent/porthole")) or "/build/" in n for n in names)
