@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # porthole — top-level build.
 #   make              build agent/porthole
 #   make deps         install the Debian build and test packages (as root) or print the apt-get line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c — porthole's command line: pick the subcommand, gather settings. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # gendoc.sh BINARY OUTDIR — porthole.8 and porthole.conf from the binary's own
 # settings table, so the man page and the default conf file can never list a
 # setting the binary does not know, miss one, or show another default.

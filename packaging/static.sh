@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # static.sh — `make static`: why there is no static porthole binary (exit 1).
 # Checked on Debian 12; see README, "Packages".
 cat >&2 <<'MSG'

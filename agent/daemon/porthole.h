@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* porthole.h — the context of a running porthole (`run` or `serve`): the one
  * place its mutable state lives.  Modules get the parts they need. */
 #ifndef PORTHOLE_PORTHOLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_sessions.h — Session Manager sessions as the hold counts them.
  *
  * amazon-ssm-agent runs one ssm-session-worker process per session.  They

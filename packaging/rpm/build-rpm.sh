@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # build-rpm.sh VERSION OUTDIR — the source tarball and porthole.spec's binary
 # and source RPMs, in OUTDIR; OUTDIR/porthole.rpm is a copy of the binary one.
 # Run from the top of the tree (`make rpm`). Here on Debian rpmbuild runs with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The .deb and the RPM: built once per session with `make deb rpm`, then
 checked as a user and a distribution would see them: lintian, Depends and
 Requires, the payload, the extracted binary, the man page, the default conf
@@ -122,6 +123,34 @@ def test_license_is_apache_2():
     assert "Apache License\n                           Version 2.0, January 2004" in text
     spec = (ROOT / "packaging/rpm/porthole.spec").read_text()
     assert re.search(r"^License:\s+Apache-2.0$", spec, re.M)
+
+
+SPDX = "SPDX-License-Identifier: Apache-2.0"
+# Data, not source: formats with no comment syntax, the license itself, docs.
+NO_SPDX = {"packaging/deb/changelog", "packaging/deb/control.in", "packaging/deb/copyright"}
+
+
+def test_sources_carry_spdx_line():
+    """Every source file in agent/, tests/, lifecycle/, packaging/, bench/,
+    dockerfiles/ and the Makefile says its license on its first line (the
+    second after a #! line), in the file's own comment syntax."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = run("git", "-C", str(ROOT), "ls-files", "agent", "tests", "lifecycle", "packaging", "bench",
+                "dockerfiles", "Makefile").stdout.split()
+    assert len(files) > 100, files
+    missing = []
+    for f in files:
+        if f in NO_SPDX or f.endswith((".md", ".gitignore")):
+            continue
+        lines = (ROOT / f).read_text().splitlines()[:2]
+        if lines and lines[0].startswith("#!"):
+            lines = lines[1:]
+        want = (f"/* {SPDX} */" if f.endswith((".c", ".h")) else
+                f'.\\" {SPDX}' if f.endswith(".8.in") else f"# {SPDX}")
+        if not lines or lines[0] != want:
+            missing.append(f)
+    assert not missing, f"no {SPDX!r} line at the top of: {missing}"
 
 
 # ---- the .deb -----------------------------------------------------------------
