@@ -32,6 +32,7 @@ PAYLOAD = {
     "etc/porthole/porthole.conf",
     "usr/share/man/man8/porthole.8",
     "usr/share/doc/porthole/README.md",
+    "usr/share/doc/porthole/docs/configuration.md",
     "lib/systemd/system/porthole.service",
     "lib/systemd/system/porthole.socket",
 }
@@ -316,6 +317,48 @@ def test_man_names_the_settings_hyperparameters_cannot_set(man_text):
     listed = flat.split("not read from hyperparameters", 1)[1].split(".", 1)[0]
     names = set(re.findall(r"PORTHOLE_(\w+)", listed))
     assert names == {n for n, layers in settings_table() if layers == "L_NO_HYPER"}
+
+
+# ---- docs/configuration.md -------------------------------------------------------
+
+
+def test_configuration_md_is_generated(deb_tree, tmp_path):
+    """docs/configuration.md is what packaging/gendoc.sh makes from the built
+    binary's settings table and packaging/configuration.md.in: a setting added,
+    removed or with a new default or help text fails here until `make docs`."""
+    run(str(ROOT / "packaging/gendoc.sh"), str(deb_tree / "usr/bin/porthole"), str(tmp_path))
+    made = (tmp_path / "configuration.md").read_text()
+    committed = (ROOT / "docs/configuration.md").read_text()
+    assert made == committed, "docs/configuration.md is out of date: run `make docs` and commit it"
+    assert (deb_tree / "usr/share/doc/porthole/docs/configuration.md").read_text() == committed
+
+
+def test_configuration_md_lists_every_setting():
+    text = (ROOT / "docs/configuration.md").read_text()
+    rows = re.findall(r"^\| `PORTHOLE_(\w+)` \| `--([a-z0-9-]+)` \|", text, re.M)
+    assert sorted(n for n, _ in rows) == sorted(n for n, _ in settings_table())
+    assert all(flag == name.lower().replace("_", "-") for name, flag in rows), rows
+
+
+def test_configuration_md_names_the_settings_hyperparameters_cannot_set():
+    text = re.sub(r"\s+", " ", (ROOT / "docs/configuration.md").read_text())
+    listed = text.split("## Bad values", 1)[0].rsplit("|", 1)[1]
+    assert "cannot be set as hyperparameters" in listed, listed
+    assert set(re.findall(r"PORTHOLE_(\w+)", listed)) == {n for n, layers in settings_table() if layers == "L_NO_HYPER"}
+
+
+def test_gendoc_refuses_a_note_for_an_unknown_setting(tmp_path):
+    """A note in packaging/configuration.md.in for a setting the binary does
+    not have (renamed, removed) stops the build instead of lingering."""
+    binary = ROOT / "agent" / "porthole"
+    if not binary.is_file():
+        pytest.skip("agent/porthole is not built (make)")
+    for f in ("gendoc.sh", "porthole.8.in", "configuration.md.in"):
+        shutil.copy(ROOT / "packaging" / f, tmp_path / f)
+    template = tmp_path / "configuration.md.in"
+    template.write_text(template.read_text().replace("@SETTINGS@\n", "@SETTINGS@\n@note PORTHOLE_NO_SUCH x.\n"))
+    r = run("sh", str(tmp_path / "gendoc.sh"), str(binary), str(tmp_path / "out"), check=False)
+    assert r.returncode != 0 and "PORTHOLE_NO_SUCH" in r.stderr, r.stderr
 
 
 # ---- the default conf file -----------------------------------------------------
