@@ -118,7 +118,7 @@ install: agent/porthole
 clean:
 	rm -rf build agent/porthole
 
-# ---- packaging (packaging/, tests/packaging; README "Packages") ------------
+# ---- packaging (packaging/, tests/packaging; docs/packaging.md) -----------
 # install-dist: everything a package holds (binary, porthole.sh, man page,
 # conf, units, docs) under DESTDIR; the deb and the RPM spec both use it.
 VERSION    := $(shell sed -n 's/^\#define PORTHOLE_VERSION "\(.*\)"/\1/p' agent/lib/version.h)
