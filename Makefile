@@ -1,13 +1,15 @@
+# SPDX-License-Identifier: Apache-2.0
 # porthole — top-level build.
 #   make              build agent/porthole
 #   make deps         install the Debian build and test packages (as root) or print the apt-get line
 #   make check        unit tests (cmocka) + integration tests (pytest, real binary)
 #   make check SAN=1  the same, built with ASan + UBSan (without dist-check)
-#   make dist-check   the packages (tests/packaging) and the HyperPod lifecycle script in a chroot
+#   make dist-check   what ships: the packages (tests/packaging), the HyperPod lifecycle script in a
+#                     chroot, the Dockerfiles built with podman and run (make check runs it without SAN)
 #   make valgrind     the unit tests and a run of the wrapper under valgrind
 #   make demo         a simulated 2-host training job under porthole
 #   make bench        figures (not tests)
-#   make dist-check   what ships: the Dockerfiles built with podman and run (make check runs it without SAN)
+#   make docs         docs/configuration.md from the binary's settings table (commit the result)
 #   make lint-dockerfiles  hadolint-style checks + shellcheck on dockerfiles/*/Dockerfile
 #   make image-size   what porthole adds to an image, against openssh-server (bench section)
 #   make install DESTDIR= PREFIX=
@@ -121,7 +123,7 @@ install: agent/porthole
 clean:
 	rm -rf build agent/porthole
 
-# ---- packaging (packaging/, tests/packaging; README "Packages") ------------
+# ---- packaging (packaging/, tests/packaging; docs/packaging.md) -----------
 # install-dist: everything a package holds (binary, porthole.sh, man page,
 # conf, units, docs) under DESTDIR; the deb and the RPM spec both use it.
 VERSION    := $(shell sed -n 's/^\#define PORTHOLE_VERSION "\(.*\)"/\1/p' agent/lib/version.h)
@@ -131,10 +133,17 @@ MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DEB_PKG    := dpkg-dev lintian rpm rpm2cpio rpmlint man-db groff-base systemd
 DEB_ALL    += $(DEB_PKG)
-.PHONY: install-dist deb rpm static dist-check
+.PHONY: install-dist deb rpm static dist-check docs
 
-$(PKG)/gen/porthole.8 $(PKG)/gen/porthole.conf: $(DIST_BIN) packaging/gendoc.sh packaging/porthole.8.in
+$(PKG)/gen/porthole.8 $(PKG)/gen/porthole.conf: $(DIST_BIN) packaging/gendoc.sh packaging/porthole.8.in packaging/configuration.md.in
 	packaging/gendoc.sh $(DIST_BIN) $(PKG)/gen
+
+# docs/configuration.md comes from the same script and the binary's settings
+# table (packaging/configuration.md.in holds the prose). It is committed so
+# that it reads on GitHub; tests/packaging fails when it is out of date.
+docs: $(BUILD)/porthole
+	packaging/gendoc.sh $(BUILD)/porthole build/docs
+	cp build/docs/configuration.md docs/configuration.md
 
 install-dist: $(DIST_BIN) $(PKG)/gen/porthole.8
 	install -D -m 0755 $(DIST_BIN) $(DESTDIR)$(PREFIX)/bin/porthole

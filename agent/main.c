@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c — porthole's command line: a table of subcommands.
  *
  * Three kinds: the daemon (run, serve, config), which loads every setting

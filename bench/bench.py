@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """porthole benchmarks: figures, not tests.
 
     make bench                         (or)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Cluster rendezvous benchmark (figures, not a test).
 
 For a job of 3 and of 16 hosts in network namespaces (tests/netbed.py), with

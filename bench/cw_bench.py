@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """CloudWatch publisher benchmark (figures, not a test).
 
 Starts the AWS stand-in and `porthole serve` publishing to it, has porthole

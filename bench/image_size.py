@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """What porthole adds to a container image, against openssh-server.
 
     make image-size            (or)   /usr/bin/python3 bench/image_size.py

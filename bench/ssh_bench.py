@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """SSH endpoint benchmark (figures, not a test): porthole's embedded server
 against Debian's OpenSSH sshd and dropbear, all on loopback, each with its
 own Ed25519 host key and the same Ed25519 client key, driven by the OpenSSH

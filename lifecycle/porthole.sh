@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # porthole.sh — porthole helpers for a SageMaker `train` script.
 #
 # Source it from the train script (bash or any POSIX sh, e.g. dash):

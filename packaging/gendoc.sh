@@ -1,12 +1,20 @@
 #!/bin/sh
-# gendoc.sh BINARY OUTDIR — porthole.8 and porthole.conf from the binary's own
-# settings table, so the man page and the default conf file can never list a
-# setting the binary does not know, miss one, or show another default.
+# SPDX-License-Identifier: Apache-2.0
+# gendoc.sh BINARY OUTDIR — porthole.8, porthole.conf and configuration.md
+# from the binary's own settings table, so the man page, the default conf file
+# and docs/configuration.md can never list a setting the binary does not know,
+# miss one, or show another default.
 #
 # The table comes from `BINARY --help` (config.c's config_print_flags):
 #   "  --window           how long a hold lasts (PORTHOLE_WINDOW, default 30m)"
 # packaging/porthole.8.in is the hand-written page; its @SETTINGS@ line is
 # replaced by one entry per setting, and @VERSION@ by `BINARY version`.
+# packaging/configuration.md.in is the hand-written part of
+# docs/configuration.md: its @SETTINGS@ line becomes a Markdown table, and its
+# "@note PORTHOLE_X text" lines are appended to that setting's row (a note for
+# a setting the binary does not have is an error). `make docs` copies
+# OUTDIR/configuration.md to docs/, and tests/packaging checks that the
+# committed file is what this script makes.
 # POSIX sh and awk only: the RPM spec runs this on Amazon Linux too.
 set -eu
 
@@ -74,3 +82,43 @@ awk -v version="$version" -v settings="$out/settings.roff" '
 HEAD
 	awk -F'\t' '{ printf "\n# %s\n#%s=%s\n", $4, $2, $3 }' "$out/settings.tsv"
 } >"$out/porthole.conf"
+
+# ---- docs/configuration.md -----------------------------------------------
+# Markdown: outside `code`, "<" and "|" are escaped, or a <job> placeholder
+# would vanish as an HTML tag and a "|" would split the table's cell.
+awk -F'\t' -v tsv="$out/settings.tsv" '
+	function md(s,    o, c) {
+		o = ""
+		while (match(s, /`[^`]*`/)) {
+			c = substr(s, 1, RSTART - 1)
+			gsub(/</, "\\&lt;", c); gsub(/\|/, "\\|", c)
+			o = o c substr(s, RSTART, RLENGTH)
+			s = substr(s, RSTART + RLENGTH)
+		}
+		gsub(/</, "\\&lt;", s); gsub(/\|/, "\\|", s)
+		return o s
+	}
+	BEGIN {
+		while ((getline l < tsv) > 0) { split(l, f, "\t"); n++; key[n] = f[2]; flag[n] = f[1]; def[n] = f[3]; help[n] = f[4]; known[f[2]] = 1 }
+	}
+	FNR == NR && /^@note / {
+		k = $0; sub(/^@note /, "", k); t = k; sub(/ .*/, "", k); sub(/^[^ ]* /, "", t)
+		if (!(k in known)) { printf "gendoc.sh: %s: @note for %s, which `porthole --help` does not list\n", FILENAME, k > "/dev/stderr"; bad = 1 }
+		if (k in note) t = note[k] " " t
+		note[k] = t
+		next
+	}
+	FNR == NR { next }
+	/^@note / { next }
+	$0 == "@SETTINGS@" {
+		print "| setting | flag | default | meaning |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= n; i++) {
+			m = md(help[i]) "."
+			if (key[i] in note) m = m " " note[key[i]]
+			printf "| `%s` | `--%s` | %s | %s |\n", key[i], flag[i], def[i] == "" ? "unset" : "`" def[i] "`", m
+		}
+		next
+	}
+	{ print }
+	END { if (bad) exit 1 }' "$here/configuration.md.in" "$here/configuration.md.in" >"$out/configuration.md"

@@ -1,6 +1,7 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # static.sh — `make static`: why there is no static porthole binary (exit 1).
-# Checked on Debian 12; see README, "Packages".
+# Checked on Debian 12; see docs/packaging.md, "No static binary".
 cat >&2 <<'MSG'
 make static: no static porthole binary; not feasible with its libraries:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One request on porthole's control socket, as the CLI sends it: a JSON
 object on one line, one JSON line back.  For tests and benchmarks that use
 commands the CLI has no verb for (the hidden `log` command)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """porthole demo: a simulated 2-host SageMaker training job that fails.
 
     make demo                          (or)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A multi-host SageMaker-like test bed in Linux network namespaces.
 
 One Linux bridge in the root namespace holds an address on a free private

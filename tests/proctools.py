@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Process helpers shared by the demo, the lifecycle tests and the bench:
 everything a run starts lives in sessions it created (start_new_session), and
 is found and ended by session id, whatever its parent became."""

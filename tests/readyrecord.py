@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ready record (docs/ready-record.md) in what porthole printed: the
 test harnesses of the sandbox, the netns bed and the image runs share it."""
 

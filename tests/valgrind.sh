@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The wrapper under valgrind: a plain run, a failing run with a hold that the
 # CLI inspects and releases, and the CLI itself.  Any error or definite leak
 # fails (exit 99).

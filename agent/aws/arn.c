@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arn.c — see arn.h. */
 #include "arn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arn.h — parts of Amazon Resource Names (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE). */
 #ifndef PORTHOLE_ARN_H
 #define PORTHOLE_ARN_H

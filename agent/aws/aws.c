@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* aws.c — see aws.h. */
 #include "aws.h"
 

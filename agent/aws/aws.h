@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* aws.h — the AWS client: one HTTP client, the credential chain and IMDS,
  * and signed calls with the SDKs' standard retries.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* awscreds.c — see awscreds.h. */
 #include "awscreds.h"
 

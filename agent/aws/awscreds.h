@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* awscreds.h — AWS credentials, found the way the AWS SDKs find them:
  *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
  *   2. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* awsprofile.c — see awsprofile.h.  Only what porthole uses: flat
  * "key = value" pairs in sections; nested (indented) sub-sections are
  * skipped like the SDKs do for keys they do not know. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* awsprofile.h — the AWS shared files: the credentials file
  * (AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials) and the config file
  * (AWS_CONFIG_FILE, ~/.aws/config), profile AWS_PROFILE or "default". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* awsregion.c — see awsregion.h. */
 #include "awsregion.h"
 

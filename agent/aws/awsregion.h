@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* awsregion.h — which AWS region, and which endpoint URL for a service. */
 #ifndef PORTHOLE_AWSREGION_H
 #define PORTHOLE_AWSREGION_H

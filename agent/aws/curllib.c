@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* curl_lib.c — see curl_lib.h. */
 #define CURL_LIB_IMPL
 #include "curllib.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* curl_lib.h — libcurl, loaded when porthole first publishes to AWS.
  *
  * Linking libcurl would map it and its dependency tree (OpenSSL, GnuTLS,

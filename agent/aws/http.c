@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http.c — see http.h.  libcurl tells us which sockets to watch and when to
  * wake it (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION); each becomes
  * an sd-event source, and curl_multi_socket_action is called only from the

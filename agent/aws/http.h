@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http.h — asynchronous HTTP: libcurl's multi interface driven by the
  * process's one sd-event loop.  No call ever blocks: sockets and curl's
  * timeout become sd-event sources, and nothing is armed while no transfer

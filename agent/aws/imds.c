@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* imds.c — see imds.h.  Short timeouts: off EC2 (or with the hop limit too
  * low for a container) nothing answers, and the SDKs give up after 1 s too. */
 #include "imds.h"

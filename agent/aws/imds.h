@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* imds.h — the EC2 instance metadata service, IMDSv2 only: a session token
  * (PUT /latest/api/token with a TTL) is fetched, cached and sent with each
  * GET.  AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* retry.c — see retry.h.  The code lists are the SDKs' (botocore
  * retries/standard.py, the Rust SDK's retry classifiers). */
 #include "retry.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* retry.h — when and how long to retry an AWS call: the AWS SDKs' "standard"
  * retry mode.  Pure functions, so the schedule can be tested on its own. */
 #ifndef PORTHOLE_RETRY_H

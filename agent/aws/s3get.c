@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* s3get.c — see s3get.h. */
 #include "s3get.h"
 

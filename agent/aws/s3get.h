@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* s3get.h — fetch one S3 object asynchronously (GetObject, SigV4 through the
  * shared AWS client, with its credentials and retries).  For the SSH
  * endpoint's s3://bucket/key authorized-keys source and the like.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* s3keys.c — see s3keys.h. */
 #include "s3keys.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* s3keys.h — authorized keys from s3://bucket/key (PORTHOLE_AUTHORIZED_KEYS_S3).
  *
  * PID 1 fetches the object at start through the shared AWS client, retrying

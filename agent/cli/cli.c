@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.c — status, release, extend, continue, breakpoint, hold, attach. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h — the client subcommands that talk to a running porthole. */
 #ifndef PORTHOLE_CLI_H
 #define PORTHOLE_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hosts_cli.c — find a job's hosts from their CloudWatch identity records,
  * list them, and connect to them with OpenSSH verifying the published key.
  *

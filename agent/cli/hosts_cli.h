@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hosts_cli.h — the user side: `porthole hosts`, `porthole ssh` and
  * `porthole ssh-config`, run on a laptop or notebook against CloudWatch. */
 #ifndef PORTHOLE_HOSTS_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* userssh.c — known_hosts entries, ssh_config blocks and the ssh command
  * line for connecting to a published host with strict host key checking. */
 #include "userssh.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* userssh.h — the user side's OpenSSH plumbing: the known_hosts file porthole
  * keeps for published host keys, one HostKeyAlias per job and host, the
  * ~/.ssh/config blocks, and the ssh command line that checks against them. */

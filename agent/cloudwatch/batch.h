@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batch.h — what may go into one PutLogEvents call.  Pure rules, so every
  * limit can be tested on its own:
  *   - at most 1,048,576 bytes, counting each message's UTF-8 bytes + 26;

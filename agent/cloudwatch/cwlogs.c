@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cwlogs.c — see cwlogs.h. */
 #include "cwlogs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cwlogs.h — the CloudWatch Logs JSON 1.1 protocol, as far as porthole
  * speaks it: CreateLogGroup, CreateLogStream and PutLogEvents bodies, the
  * rejectedLogEventsInfo of a PutLogEvents answer, and the signed call. */

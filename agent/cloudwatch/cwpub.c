@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cwpub.c — see cwpub.h.
  *
  * One step at a time, all driven from the loop: find the region, make sure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cwpub.h — the CloudWatch publisher: every warning, error and event porthole
  * logs (it is a log sink), plus the identity record, goes to a CloudWatch
  * Logs stream as one JSON object per event (docs/cloudwatch-events.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* events.c — see events.h.  cJSON escapes quotes, backslashes and control
  * characters but passes other bytes through as they are, so every string
  * is made valid UTF-8 before cJSON sees it. */

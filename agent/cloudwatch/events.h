@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* events.h — porthole's CloudWatch events: one JSON object per event
  * (schema in docs/cloudwatch-events.md).  Whatever bytes come in (quotes,
  * control characters, invalid UTF-8), what comes out is valid JSON and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hosts_read.c — FilterLogEvents and DescribeLogStreams for the user side,
  * one call at a time on a private loop. */
 #include "hosts_reader.h"

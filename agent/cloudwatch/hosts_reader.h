@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hosts_read.h — the user side's CloudWatch reader: a job's identity
  * records, fetched with FilterLogEvents through the same AWS client the
  * publisher uses (credentials, region and endpoint as the SDKs find them),

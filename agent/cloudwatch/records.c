@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* records.c — reading a job's identity records out of FilterLogEvents answers. */
 #include "records.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* records.h — the hosts of a job as their porthole identity records in
  * CloudWatch tell them (docs/hosts.md): the FilterLogEvents request that
  * finds the records, the parsing of its answers, and what each host's

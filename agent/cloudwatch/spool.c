@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spool.c — see spool.h.  No fsync: the spool guards against porthole
  * being killed, not against the machine losing power (the container would
  * be gone then anyway). */

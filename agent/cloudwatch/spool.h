@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spool.h — the on-disk queue of events not yet sent to CloudWatch.
  *
  * Every event is appended here before any attempt to send it, and removed

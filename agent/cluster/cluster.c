@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster.c — see cluster.h. */
 #include "cluster.h"
 

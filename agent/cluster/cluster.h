@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster.h — PORTHOLE_CLUSTER_SSH as PID 1 sees it (docs/cluster.md): a
  * helper process (cluster_helper.h) makes this host's client key before the
  * ready record is printed, then waits for the job's other hosts and writes

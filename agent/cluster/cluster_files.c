@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_files.c — see cluster_files.h. */
 #include "cluster_files.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_files.h — the text of the files cluster SSH writes (docs/cluster.md),
  * rendered from what the job's hosts published: the peers' client keys as
  * authorized keys, porthole's known_hosts, the managed block of ~/.ssh/config

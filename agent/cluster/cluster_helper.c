@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_helper.c — see cluster_helper.h.  How often it polls: pace.h. */
 #include "cluster_helper.h"
 

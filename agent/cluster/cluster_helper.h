@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_helper.h — the process PID 1 forks for PORTHOLE_CLUSTER_SSH
  * (docs/cluster.md).  It loads libssh (PID 1 never does) to make this host's
  * client key, reports the public half, then waits for the job's other hosts

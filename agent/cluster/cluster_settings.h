@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_settings.h — what cluster SSH is told (PORTHOLE_CLUSTER_SSH and
  * friends; docs/cluster.md).  Header only: the daemon's config fills it. */
 #ifndef PORTHOLE_CLUSTER_SETTINGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pace.c — see pace.h. */
 #include "pace.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pace.h — how often each host of a job polls during the cluster rendezvous.
  *
  * Two APIs, each with a quota per account and region shared by all the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* roster.h — the cluster rendezvous's roster (docs/cluster.md): one log
  * event in which the job's leader, once it has read every host's identity
  * record, hands the whole set to the other hosts, so that they read one

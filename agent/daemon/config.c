@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.c — see config.h.  One table describes every setting; each layer
  * only supplies text, and the text is judged the same way whatever its layer. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.h — porthole's settings and where each came from.
  *
  * Layers, highest first: command-line flags > environment PORTHOLE_* >

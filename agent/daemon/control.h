@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* control.h — the control socket: line-delimited JSON over a UNIX socket.
  *
  * Transport only.  Each request line is parsed and handed to the handler;

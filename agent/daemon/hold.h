@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hold.h — the debug window: what keeps porthole from moving on, and until when.
  *
  * A wait is one such thing: the hold before the command starts, a breakpoint,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* phase.h — where a running porthole is in its life: the one word status,
  * the ready record and systemd's STATUS= all use. */
 #ifndef PORTHOLE_PHASE_H

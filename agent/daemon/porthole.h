@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* porthole.h — the context of a running porthole (`run` or `serve`): the one
  * place its mutable state lives.  Only daemon/ sees it; the areas it drives
  * are handed the parts they need. */

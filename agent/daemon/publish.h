@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* publish.h — porthole's side of the CloudWatch publisher: whether events
  * are published, with which settings, and the identity record re-sent
  * when the state changes. */

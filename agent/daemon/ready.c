@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ready.c — the ready record: one human line and one JSON line on stdout,
  * which SageMaker ships to CloudWatch with the training log.  The JSON
  * schema is documented in docs/ready-record.md; bump READY_SCHEMA on any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ready.h — the ready record (docs/ready-record.md): the first thing in
  * the training log, and the identity record sent to CloudWatch. */
 #ifndef PORTHOLE_READY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* requests.c — what the control socket's commands do to a running porthole. */
 #include "requests.h"
 

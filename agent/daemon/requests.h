@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* requests.h — what each control socket command (control.h carries
  * them) does to the running porthole. */
 #ifndef PORTHOLE_REQUESTS_H

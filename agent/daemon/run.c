@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run.c — `porthole run -- CMD` and `porthole serve`: PID 1 duties, the
  * command's life, and when porthole itself may end. */
 #include "run.h"

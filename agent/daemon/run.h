@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run.h — `porthole run -- CMD` and `porthole serve`: the daemon's life
  * (PID 1 duties, the command, the endpoints, when porthole may end). */
 #ifndef PORTHOLE_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdnotify.c — the systemd notification protocol, through libsystemd's
  * sd_notify (never by hand: it knows abstract sockets, credentials and
  * WATCHDOG_PID). */

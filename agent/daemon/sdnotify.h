@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdnotify.h — telling systemd how porthole is doing, when it runs as a
  * Type=notify unit: READY=1 once listening, STATUS= (state, sessions,
  * deadline) whenever that changes, WATCHDOG=1 from the loop when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sockact.c — see sockact.h.  libsystemd checks LISTEN_PID against us and
  * sets close-on-exec; we check the socket is one sshd can accept on. */
 #include "sockact.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sockact.h — socket activation: the listening TCP socket systemd may hand
  * porthole (LISTEN_FDS, LISTEN_PID; packaging/systemd/porthole.socket), for
  * the SSH endpoint to use instead of binding its own port. */

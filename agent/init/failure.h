@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* failure.h — SageMaker's /opt/ml/output/failure file. */
 #ifndef PORTHOLE_FAILURE_H
 #define PORTHOLE_FAILURE_H

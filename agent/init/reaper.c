@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reaper.c — see reaper.h.  All waitpid() calls in the process are here, so
  * no exit status is ever stolen from its owner. */
 #include "reaper.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reaper.h — reap every child, including orphans handed to us as PID 1 or
  * child subreaper, and tell whoever started a child when it exits. */
 #ifndef PORTHOLE_REAPER_H

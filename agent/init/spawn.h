@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spawn.h — start the training command and describe how it ended. */
 #ifndef PORTHOLE_SPAWN_H
 #define PORTHOLE_SPAWN_H

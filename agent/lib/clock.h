@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock.h — monotonic time for deadlines, wall time for people. */
 #ifndef PORTHOLE_CLOCK_H
 #define PORTHOLE_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* duration.h — human durations: "90s", "30m", "1h30m", "2d", or plain seconds. */
 #ifndef PORTHOLE_DURATION_H
 #define PORTHOLE_DURATION_H

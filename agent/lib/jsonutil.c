@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jsonutil.c — see jsonutil.h. */
 #include "jsonutil.h"
 

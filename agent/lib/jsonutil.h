@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jsonutil.h — reading members of cJSON objects, the way every parser here
  * wants them: case-sensitive keys, wrong types treated as absent. */
 #ifndef PORTHOLE_JSONUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log.c — see log.h.  The logger is process-wide by nature (every module
  * reports through it), so its state lives in one named static struct. */
 #include "log.h"

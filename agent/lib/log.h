@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log.h — porthole's own messages and structured events.
  *
  * Every message goes to stderr as "porthole: LEVEL: message", or to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_relay.c — see sshd_relay.h. */
 #include "relay.h"
 

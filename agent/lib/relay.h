@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_relay.h — porthole's side of session_report.h: the lines a forked
  * SSH process writes, parsed and logged as that process meant them. */
 #ifndef PORTHOLE_SSHD_RELAY_H

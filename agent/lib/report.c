@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_report.c — see session_report.h.  The pipe is process-wide by
  * nature, like the logger's sinks, so it lives in one named static. */
 #include "report.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_report.h — how a process porthole forked for SSH (a connection, or
  * the setup helper) tells porthole what happens: one JSON object per line on
  * a pipe, which porthole logs (sshd.c).  Log sinks belong to PID 1, so these

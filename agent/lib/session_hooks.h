@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_hooks.h — how an endpoint (SSH, SSM, `porthole attach`) tells
  * whoever counts sessions that one began or ended.  The daemon points them
  * at the hold, so no endpoint knows what a hold is.  Header only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strutil.h — small string helpers shared by the text parsers. */
 #ifndef PORTHOLE_STRUTIL_H
 #define PORTHOLE_STRUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* addrwatch.c — see addrwatch.h. */
 #include "addrwatch.h"
 

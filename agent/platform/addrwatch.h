@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* addrwatch.h — be told when this host's addresses change.
  *
  * A netlink route socket subscribed to address changes, as an sd-event I/O

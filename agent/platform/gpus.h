@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gpus.h — how many NVIDIA GPUs this host has, for the hostfile's slots:
  * the /dev/nvidia<N> device nodes the NVIDIA container runtime mounts
  * (nvidiactl, nvidia-uvm and the like are not GPUs). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyperpod.c — see hyperpod.h. */
 #include "hyperpod.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyperpod.h — who this node is on a SageMaker HyperPod cluster.
  *
  * SageMaker writes resource_config.json on every cluster node

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* identity.h — who this container or node is: job, host, peers and address.
  *
  * Read from a SageMaker training job's resourceconfig.json and environment,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sftp_server.c — see sftp.h.
  *
  * One process serves one client.  Input is read in large chunks into `in`;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sftp.h — porthole's SFTP server: `porthole sftp-server` speaks SFTP v3
  * (with OpenSSH's extensions) on stdin/stdout, exactly like OpenSSH's
  * sftp-server, so the SSH session runs it for the "sftp" subsystem.

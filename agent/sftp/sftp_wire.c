@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sftp_wire.c — see sftp_wire.h. */
 #include "sftp_wire.h"
 

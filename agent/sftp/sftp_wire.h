@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sftp_wire.h — the SFTP v3 wire format (draft-ietf-secsh-filexfer-02 as
  * OpenSSH speaks it): bounds-checked reading of requests, building of
  * replies, file attributes, status codes and `ls -l` lines.  No I/O here, so

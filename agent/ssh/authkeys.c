@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* authkeys.c — see authkeys.h. */
 #include "authkeys.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* authkeys.h — authorized keys in OpenSSH's authorized_keys format, with
  * the options porthole honours: restrict, [no-]pty, [no-]port-forwarding,
  * no-agent-forwarding, no-x11-forwarding, no-user-rc, command="…",

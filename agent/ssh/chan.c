@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_chan.c — see session_chan.h. */
 #include "chan.h"
 

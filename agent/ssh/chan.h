@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_chan.h — a "session" channel: a shell or a command, on a pty or on
  * pipes, or the sftp subsystem; env requests, signals, window changes, and
  * exit-status or exit-signal when the command ends.  Honours the key's

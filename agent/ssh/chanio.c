@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_io.c — see session_io.h. */
 #include "chanio.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_io.h — a channel's plumbing in a session process: bytes between a
  * libssh channel and local file descriptors, both ways, with flow control
  * both ways and EOF passed through.

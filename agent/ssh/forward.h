@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* forward.h — TCP forwarding for one SSH connection: direct-tcpip channels
  * (ssh -L, ssh -D, VS Code Remote-SSH, Jupyter, debugpy) and tcpip-forward
  * listeners (ssh -R).  The key's no-port-forwarding, permitopen="…" and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hostkey.c — see hostkey.h. */
 #include "hostkey.h"
 

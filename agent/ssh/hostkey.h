@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hostkey.h — the SSH host key: a new Ed25519 key at each start, or the one
  * in PORTHOLE_HOST_KEY.  Made in a forked helper (sshd_setup.c), so PID 1
  * only ever holds the results as text. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* authkeys_match.c — see authkeys_match.h. */
 #include "match.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* authkeys_match.h — the matching rules of authorized_keys options, as
  * OpenSSH defines them: pattern lists for from="…" and host:port lists for
  * permitopen="…" / permitlisten="…".  Pure functions, no I/O. */

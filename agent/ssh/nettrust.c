@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nettrust.c — see nettrust.h. */
 #include "nettrust.h"
 

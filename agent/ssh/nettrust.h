@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nettrust.h — what a login asks of cluster SSH besides authorized keys.
  *
  * PORTHOLE_CLUSTER_TRUST=network: the addresses of the job's own hosts, from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opensshd.c — see opensshd.h. */
 #include "opensshd.h"
 

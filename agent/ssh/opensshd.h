@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opensshd.h — PORTHOLE_SSH=openssh: the image's own sshd, supervised.
  *
  * porthole writes its configuration under the control socket's directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_backoff.c — see sshd_backoff.h. */
 #include "penalty.h"
 

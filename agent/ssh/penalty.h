@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_backoff.h — per-source backoff for repeated SSH login failures.
  *
  * A source (client address) may fail a few times freely; after that each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.c — see session.h.
  *
  * The loop is libssh's ssh_event, blocking in poll() until something

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.h — one SSH connection, served by the process sshd.c forked for
  * it: key exchange, public-key login against the authorized keys (within
  * PORTHOLE_LOGIN_GRACE and PORTHOLE_MAX_AUTH_TRIES), then its channels

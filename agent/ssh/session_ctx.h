@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_ctx.h — what the channels of one SSH connection need to know about
  * it: the login's facts, set by session.c once the user has logged in, and
  * the connection's loop.  Read-only for everyone else. */

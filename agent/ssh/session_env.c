@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_env.c — see session_env.h. */
 #include "session_env.h"
 

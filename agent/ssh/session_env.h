@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_env.h — what a command started for an SSH session gets: porthole's
  * own environment (the one the training command inherits: SM_*, PATH,
  * LD_LIBRARY_PATH, CUDA, NCCL, conda …) with the login variables on top,

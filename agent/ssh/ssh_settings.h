@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssh_settings.h — what the SSH area is told: its own settings (PORTHOLE_SSH*,
  * keys, limits) and the few paths other areas own that a login must read,
  * filled in by the daemon's config so that nothing in ssh/ needs another

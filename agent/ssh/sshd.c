@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd.c — see sshd.h. */
 #include "sshd.h"
 

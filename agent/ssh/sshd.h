@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd.h — porthole's SSH endpoint, as PID 1 sees it.
  *
  * PORTHOLE_SSH=embedded (the default): porthole listens itself and forks one

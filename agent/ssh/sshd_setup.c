@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_setup.c — see sshd_setup.h. */
 #include "sshd_setup.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_setup.h — what the SSH endpoint needs before it starts, made by a
  * short-lived forked process so that PID 1 never loads libssh or OpenSSL:
  * the host key, and a first reading of the authorized keys, whose mistakes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_lib.c — see sshd_lib.h. */
 #define SSHD_LIB_IMPL
 #include "sshlib.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sshd_lib.h — libssh, loaded when a process first needs it.
  *
  * porthole's PID 1 never speaks SSH: the processes it forks for connections

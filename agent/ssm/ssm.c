@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm.c — see ssm.h.  One step at a time, all from the loop: find the
  * agent, get an activation, register, tag, run and supervise the agent;
  * at exit stop it and deregister.  Every failure is said once, with what

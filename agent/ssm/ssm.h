@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm.h — the Session Manager endpoint (PORTHOLE_SSM).
  *
  * register: amazon-ssm-agent from the image is registered as a hybrid

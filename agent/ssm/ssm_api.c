@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_api.c — see ssm_api.h. */
 #include "ssm_api.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_api.h — the Systems Manager calls porthole makes (JSON 1.1,
  * X-Amz-Target AmazonSSM.<Op>), their request bodies, and what to tell
  * people when one is refused. */

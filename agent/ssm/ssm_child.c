@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_child.c — see ssm_child.h. */
 #include "ssm_child.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_child.h — amazon-ssm-agent (or its -register run) as a child: in its
  * own process group, stdin /dev/null, stdout and stderr read line by line
  * from the loop, its end learnt through the reaper. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_log.c — see ssm_log.h. */
 #include "ssm_log.h"
 

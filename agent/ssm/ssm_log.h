@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_log.h — amazon-ssm-agent's log lines: what level a line has, and
  * following its log files as they grow (inotify on the log directory,
  * through sd-event: nothing runs while the agent writes nothing). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_sessions.c — see ssm_sessions.h. */
 #include "ssm_sessions.h"
 

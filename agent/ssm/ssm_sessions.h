@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_sessions.h — Session Manager sessions, counted through session hooks.
  *
  * amazon-ssm-agent runs one ssm-session-worker process per session.  They

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssm_settings.h — what the Session Manager endpoint is told (PORTHOLE_SSM*).
  * Header only: the daemon's config fills it, ssm.c reads it. */
 #ifndef PORTHOLE_SSM_SETTINGS_H

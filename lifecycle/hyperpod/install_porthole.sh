@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # install_porthole.sh — put porthole on a SageMaker HyperPod node, from the
 # cluster's on_create lifecycle script (README.md in this directory).
 #

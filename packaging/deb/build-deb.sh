@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # build-deb.sh VERSION OUTDIR — build OUTDIR/porthole_VERSION-REV_ARCH.deb with
 # dpkg-deb (no debhelper: one binary package from the top-level Makefile).
 # Run from the top of the tree (`make deb`). Steps:

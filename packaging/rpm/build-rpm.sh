@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # build-rpm.sh VERSION OUTDIR — the source tarball and porthole.spec's binary
 # and source RPMs, in OUTDIR; OUTDIR/porthole.rpm is a copy of the binary one.
 # Run from the top of the tree (`make rpm`). Here on Debian rpmbuild runs with
@@ -26,7 +27,7 @@ mkdir -p "$top/SOURCES" "$out"
 tarball=$out/porthole-$version.tar.gz
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
 	--transform "s|^|porthole-$version/|" --exclude='*.o' --exclude=agent/porthole \
-	-czf "$tarball" Makefile README.md agent docs lifecycle packaging
+	-czf "$tarball" Makefile README.md LICENSE agent docs lifecycle packaging
 cp "$tarball" "$top/SOURCES/"
 
 rpmbuild -ba --nodeps "$spec" \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for tests that use the stand-in.
 
     from awsstandin.client import StandinProcess   # with tests/ on sys.path

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Test control API under /_standin/ (not AWS; unsigned; JSON in and out).
 
     GET    /_standin/health

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Credential sources: the container credentials endpoint and IMDSv2.
 
 Both hand out temporary credentials minted into the stand-in's credential

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fault injection: tests queue faults that hit the next N matching requests.
 
 A fault matches on service ("logs", "s3", "imds", "container_credentials"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """AWS JSON 1.1 protocol (X-Amz-Target dispatch) with model validation.
 
 A JsonService is registered under its target prefix ("Logs_20140328" for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """CloudWatch Logs (JSON 1.1, target prefix Logs_20140328).
 
 Operations: CreateLogGroup, DeleteLogGroup, DescribeLogGroups,

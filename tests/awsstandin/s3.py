@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """S3 GetObject / HeadObject, path-style (GET /bucket/key), SigV4 "s3".
 
 Faithful parts: SigV4 with the S3 rules (x-amz-content-sha256 required and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTP server and request routing for the stand-in.
 
 One port serves everything; a request is routed by what it looks like:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The request pipeline every signed AWS service in the stand-in shares.
 
     identify operation -> authenticate (SigV4) -> parse body -> fault

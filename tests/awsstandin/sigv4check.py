@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Server-side verification of AWS Signature Version 4 (Authorization header).
 
 The expected signature is computed by botocore's own signer

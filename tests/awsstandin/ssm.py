@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Systems Manager (JSON 1.1, target prefix AmazonSSM): the part of the API a
 container that registers itself as a hybrid managed instance uses.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Local AWS stand-in: command line entry point (and ``StandIn`` re-export).
 
     /usr/bin/python3 tests/awsstandin/standin.py --port 0 --state-dir DIR \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared, thread-safe state of the stand-in: clock, configuration, credential
 table, counters and the request log.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Self-tests of the stand-in's SSM service (ssm.py)."""
 
 import time

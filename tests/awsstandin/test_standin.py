@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Self-tests of the local AWS stand-in.
 
 Run:  /usr/bin/python3 -m pytest tests/awsstandin -q

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Request and response objects passed between the HTTP layer and services."""
 
 import email.utils

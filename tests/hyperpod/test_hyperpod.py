@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lifecycle/hyperpod/install_porthole.sh on a Debian 12 root filesystem in a
 chroot, as a HyperPod on_create script would run it: the package from
 `make deb`, a shared_users.txt with keys, run twice (the second run must

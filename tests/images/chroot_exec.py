@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Become an image's container process: run by imagerun.py under
 `unshare --pid --fork --mount`, so this process is PID 1 of a new PID
 namespace with a private mount namespace.  It mounts what a container runtime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures for the image tests: one private podman store per session, the
 debootstrap base imported once, and the Dockerfiles built once from it.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run a built image the way SageMaker's `docker run IMAGE train` would, with
 no container runtime: its ENTRYPOINT + CMD (read from `podman image inspect`,
 never hard-coded) as PID 1 of a new PID namespace, chrooted into a writable

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """lint_dockerfiles.py — hadolint-style checks for porthole's Dockerfiles,
 plus shellcheck on the shell text of every RUN.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A private podman image store for the image tests and the image-size bench.
 
 Everything goes through `podman --root DIR --runroot DIR --storage-driver vfs`

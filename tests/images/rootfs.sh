@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # rootfs.sh — print the path of a Debian 12 (bookworm) minbase root
 # filesystem tarball, building it with debootstrap from the package mirror
 # the first time.  Image and chroot tests start from it; it is cached

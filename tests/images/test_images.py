@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Dockerfiles of dockerfiles/, built with podman from a debootstrap base
 and run as SageMaker would (`docker run IMAGE train`) without a container
 runtime: ENTRYPOINT+CMD from the image's config as PID 1 in a PID namespace,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Dockerfile linter: every file in dockerfiles/ (including the Amazon
 Linux one, which cannot be built here) passes it, and it does catch what it
 claims to."""

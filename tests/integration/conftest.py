@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures for porthole's integration tests.
 
 Run: PORTHOLE_BIN=$PWD/build/std/porthole /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for porthole's integration tests: a hermetic sandbox per test, the
 daemon as a subprocess (optionally as PID 1 of a new PID namespace), the CLI,
 and cleanup that kills everything a test started, even when it fails.

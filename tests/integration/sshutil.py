@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the SSH endpoint's integration tests: a porthole with SSH on a
 free loopback port, client keys, and the real OpenSSH client (ssh, scp,
 sftp) pinned to the host key porthole published in its ready record.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The published address follows the host's: porthole watches netlink for
 address changes (no polling) and looks its address up again.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A 3-host job in network namespaces (tests/netbed.py): finding, trusting and
 reaching every host.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cluster SSH when the job's host names resolve late, or never (SageMaker:
 "algo-N may not resolve immediately"), in the network-namespace bed
 (tests/netbed.py, as tests/integration/test_cluster.py uses it).

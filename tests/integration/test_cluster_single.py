@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cluster SSH (PORTHOLE_CLUSTER_SSH=1) on loopback, without network
 namespaces: one or two "hosts", each a porthole with its own ML_ROOT and SSH
 port on 127.0.0.1, publishing to the AWS stand-in.

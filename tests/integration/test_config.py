@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Configuration: layers and their precedence, value formats, and bad values.
 
 Layers, highest first: flags > PORTHOLE_* environment > porthole_*

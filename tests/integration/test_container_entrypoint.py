@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """porthole started through CreateTrainingJob's ContainerEntrypoint.
 
 W&B Launch (for code and artifact jobs, or any overridden entry point) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The CloudWatch publisher against the local AWS stand-in (tests/awsstandin).
 
 Each test starts its own stand-in and points porthole at it with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ML_ROOT/output/failure: one line saying why the command failed, written
 only when the command did not write a reason of its own."""
 

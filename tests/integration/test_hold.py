@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The hold: policies, release, extend, before-start, breakpoints, signals,
 max hold, session counting, and the CLI without a porthole.
 

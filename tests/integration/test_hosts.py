@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The user side against the local AWS stand-in: `porthole hosts`,
 `porthole ssh` and `porthole ssh-config` find a job's hosts from the identity
 records its portholes published, and reach them with OpenSSH checking the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A HyperPod node: `porthole serve` reads the cluster's resource_config.json,
 finds itself by address (the sample names 127.0.0.1, an address of every
 machine), announces job = cluster, host = instance name, and publishes to the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Identity and the ready record: job, host, hosts, instance type, IP, region."""
 
 import json

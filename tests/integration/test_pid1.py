@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PID 1 duties: reaping, signal forwarding, exit statuses, exec failures.
 
 Every test runs twice: with porthole as PID 1 of a new PID namespace

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Authorized keys from s3://bucket/key (PORTHOLE_AUTHORIZED_KEYS_S3): PID 1
 fetches the object through the signed AWS client from the stand-in's S3, and
 the SSH endpoint accepts the keys in it."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`porthole sftp-server` driven by the real OpenSSH sftp client.
 
 `sftp -D CMD` runs the server as a child on a socketpair, no SSH involved,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`porthole sftp-server` at the packet level: hand-made requests over pipes.
 
 What the OpenSSH client never sends is tested here: malformed, truncated and

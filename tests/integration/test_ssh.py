@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The SSH endpoint: the ready record, exec, exit statuses, streams, byte-exact
 bulk data both ways, the session environment, and SSH setup errors that must
 never stop the training.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who may log in: public keys only, from every source of authorized keys,
 with the options of OpenSSH's authorized_keys format; unusable lines reported
 one by one while the others work; attempts and repeated failures limited."""

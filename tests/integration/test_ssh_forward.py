@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """TCP forwarding through the SSH endpoint: ssh -L to an HTTP server on
 loopback (python http.server), ssh -R back, ssh -D as a SOCKS proxy, and
 the key options that restrict them (permitopen, no-port-forwarding)."""

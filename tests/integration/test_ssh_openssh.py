@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PORTHOLE_SSH=openssh: the image's own sshd under porthole, with porthole's
 host key, authorized keys and training environment; supervised and
 restarted; its logins counted as sessions."""

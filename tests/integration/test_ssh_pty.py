@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Interactive sessions: `ssh -tt` driven from a Python pty, as a person at a
 terminal would use it: the prompt, stty size following window changes,
 Ctrl-C, and `exit` carrying its status back."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The SSH endpoint under stress and failure: many connections at once,
 clients that send garbage or stall, a session process killed outright, and
 sessions keeping the container alive through the hold."""

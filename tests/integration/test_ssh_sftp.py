@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """File transfer over the SSH endpoint: the "sftp" subsystem (porthole's own
 `porthole sftp-server`, or an external one through PORTHOLE_SFTP_SERVER),
 scp (which speaks SFTP since OpenSSH 9) and legacy `scp -O`, which runs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Session Manager endpoint (PORTHOLE_SSM) against the AWS stand-in's SSM
 service and the amazon-ssm-agent test double (tests/ssmagent)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """porthole under systemd (Type=notify): READY=1, STATUS=, WATCHDOG=1 and
 STOPPING=1 on a NOTIFY_SOCKET the test owns; nothing when it is unset;
 socket activation of the SSH endpoint (LISTEN_FDS); and the unit files pass

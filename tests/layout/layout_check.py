@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """layout_check.py — `make layout-check`: the seams of agent/ hold.
 
 1. Every include that crosses areas ("../AREA/x.h") names a header listed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lifecycle/hyperpod/install_porthole.sh without a node: shellcheck and the
 argument checks (tests/hyperpod runs it for real, in a chroot)."""
 

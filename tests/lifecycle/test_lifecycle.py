@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lifecycle/porthole.sh, sourced by a train script from bash and from dash.
 
 Each test gets its own ML_ROOT and control socket, and runs every process it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The .deb and the RPM: built once per session with `make deb rpm`, then
 checked as a user and a distribution would see them: lintian, Depends and
 Requires, the payload, the extracted binary, the man page, the default conf
@@ -31,6 +32,7 @@ PAYLOAD = {
     "etc/porthole/porthole.conf",
     "usr/share/man/man8/porthole.8",
     "usr/share/doc/porthole/README.md",
+    "usr/share/doc/porthole/docs/configuration.md",
     "lib/systemd/system/porthole.service",
     "lib/systemd/system/porthole.socket",
 }
@@ -108,6 +110,49 @@ def rpm_tree(rpm, tmp_path_factory):
     with tarfile.open(fileobj=io.BytesIO(tgz), mode="r:gz") as t:
         t.extractall(root, filter="tar") if hasattr(tarfile, "data_filter") else t.extractall(root)
     return root
+
+
+# ---- the license ---------------------------------------------------------------
+
+
+def test_license_is_apache_2():
+    """LICENSE is the Apache License 2.0 as Debian ships it, and the RPM spec says so."""
+    text = (ROOT / "LICENSE").read_text()
+    common = Path("/usr/share/common-licenses/Apache-2.0")
+    if common.is_file():
+        assert text == common.read_text()
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    spec = (ROOT / "packaging/rpm/porthole.spec").read_text()
+    assert re.search(r"^License:\s+Apache-2.0$", spec, re.M)
+
+
+SPDX = "SPDX-License-Identifier: Apache-2.0"
+# Data, not source: formats with no comment syntax, the license itself, docs
+# (Markdown, and the template of docs/configuration.md).
+NO_SPDX = {"packaging/deb/changelog", "packaging/deb/control.in", "packaging/deb/copyright"}
+
+
+def test_sources_carry_spdx_line():
+    """Every source file in agent/, tests/, lifecycle/, packaging/, bench/,
+    dockerfiles/ and the Makefile says its license on its first line (the
+    second after a #! line), in the file's own comment syntax."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = run("git", "-C", str(ROOT), "ls-files", "agent", "tests", "lifecycle", "packaging", "bench",
+                "dockerfiles", "Makefile").stdout.split()
+    assert len(files) > 100, files
+    missing = []
+    for f in files:
+        if f in NO_SPDX or f.endswith((".md", ".md.in", ".gitignore")):
+            continue
+        lines = (ROOT / f).read_text().splitlines()[:2]
+        if lines and lines[0].startswith("#!"):
+            lines = lines[1:]
+        want = (f"/* {SPDX} */" if f.endswith((".c", ".h")) else
+                f'.\\" {SPDX}' if f.endswith(".8.in") else f"# {SPDX}")
+        if not lines or lines[0] != want:
+            missing.append(f)
+    assert not missing, f"no {SPDX!r} line at the top of: {missing}"
 
 
 # ---- the .deb -----------------------------------------------------------------
@@ -200,7 +245,10 @@ def test_deb_changelog_and_copyright(deb_tree):
     doc = deb_tree / "usr/share/doc/porthole"
     top = gzip.decompress((doc / "changelog.Debian.gz").read_bytes()).decode().splitlines()[0]
     assert top.startswith(f"porthole ({DEB_VERSION})"), top
-    assert (doc / "copyright").read_text().startswith("Format: https://www.debian.org/doc/packaging-manuals/")
+    copyright = (doc / "copyright").read_text()
+    assert copyright.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/")
+    assert re.search(r"^Files: \*\nCopyright: .+\nLicense: Apache-2.0$", copyright, re.M), copyright
+    assert "/usr/share/common-licenses/Apache-2.0" in copyright
 
 
 def test_deb_installs_into_a_throwaway_root(deb, tmp_path):
@@ -270,6 +318,48 @@ def test_man_names_the_settings_hyperparameters_cannot_set(man_text):
     listed = flat.split("not read from hyperparameters", 1)[1].split(".", 1)[0]
     names = set(re.findall(r"PORTHOLE_(\w+)", listed))
     assert names == {n for n, layers in settings_table() if layers == "L_NO_HYPER"}
+
+
+# ---- docs/configuration.md -------------------------------------------------------
+
+
+def test_configuration_md_is_generated(deb_tree, tmp_path):
+    """docs/configuration.md is what packaging/gendoc.sh makes from the built
+    binary's settings table and packaging/configuration.md.in: a setting added,
+    removed or with a new default or help text fails here until `make docs`."""
+    run(str(ROOT / "packaging/gendoc.sh"), str(deb_tree / "usr/bin/porthole"), str(tmp_path))
+    made = (tmp_path / "configuration.md").read_text()
+    committed = (ROOT / "docs/configuration.md").read_text()
+    assert made == committed, "docs/configuration.md is out of date: run `make docs` and commit it"
+    assert (deb_tree / "usr/share/doc/porthole/docs/configuration.md").read_text() == committed
+
+
+def test_configuration_md_lists_every_setting():
+    text = (ROOT / "docs/configuration.md").read_text()
+    rows = re.findall(r"^\| `PORTHOLE_(\w+)` \| `--([a-z0-9-]+)` \|", text, re.M)
+    assert sorted(n for n, _ in rows) == sorted(n for n, _ in settings_table())
+    assert all(flag == name.lower().replace("_", "-") for name, flag in rows), rows
+
+
+def test_configuration_md_names_the_settings_hyperparameters_cannot_set():
+    text = re.sub(r"\s+", " ", (ROOT / "docs/configuration.md").read_text())
+    listed = text.split("## Bad values", 1)[0].rsplit("|", 1)[1]
+    assert "cannot be set as hyperparameters" in listed, listed
+    assert set(re.findall(r"PORTHOLE_(\w+)", listed)) == {n for n, layers in settings_table() if layers == "L_NO_HYPER"}
+
+
+def test_gendoc_refuses_a_note_for_an_unknown_setting(tmp_path):
+    """A note in packaging/configuration.md.in for a setting the binary does
+    not have (renamed, removed) stops the build instead of lingering."""
+    binary = ROOT / "agent" / "porthole"
+    if not binary.is_file():
+        pytest.skip("agent/porthole is not built (make)")
+    for f in ("gendoc.sh", "porthole.8.in", "configuration.md.in"):
+        shutil.copy(ROOT / "packaging" / f, tmp_path / f)
+    template = tmp_path / "configuration.md.in"
+    template.write_text(template.read_text().replace("@SETTINGS@\n", "@SETTINGS@\n@note PORTHOLE_NO_SUCH x.\n"))
+    r = run("sh", str(tmp_path / "gendoc.sh"), str(binary), str(tmp_path / "out"), check=False)
+    assert r.returncode != 0 and "PORTHOLE_NO_SUCH" in r.stderr, r.stderr
 
 
 # ---- the default conf file -----------------------------------------------------
@@ -369,8 +459,10 @@ def test_rpm_requires(rpm):
 
 
 def test_rpm_metadata(rpm):
-    q = run("rpm", "-qp", "--qf", "%{NAME} %{VERSION}\\n", str(rpm)).stdout.strip()
-    assert q == f"porthole {VERSION}"
+    q = run("rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{LICENSE}\\n", str(rpm)).stdout.strip()
+    assert q == f"porthole {VERSION} Apache-2.0"
+    licenses = run("rpm", "-qpL", str(rpm)).stdout.split()
+    assert [Path(p).name for p in licenses] == ["LICENSE"], licenses
     assert run("rpm", "-qpc", str(rpm)).stdout.split() == ["/etc/porthole/porthole.conf"]
     scripts = run("rpm", "-qp", "--scripts", str(rpm)).stdout
     assert "enable --now" not in scripts and "restart" not in scripts, scripts
@@ -397,7 +489,7 @@ def test_source_tarball_builds_rpm_anywhere(built):
     with tarfile.open(PKG / f"porthole-{VERSION}.tar.gz") as t:
         names = set(t.getnames())
     top = f"porthole-{VERSION}"
-    for p in ("Makefile", "packaging/rpm/porthole.spec", "packaging/gendoc.sh", "agent/main.c",
+    for p in ("Makefile", "LICENSE", "packaging/rpm/porthole.spec", "packaging/gendoc.sh", "agent/main.c",
               "lifecycle/porthole.sh", "packaging/systemd/porthole.service"):
         assert f"{top}/{p}" in names, p
     assert not any(n.endswith((".o", "/agent/porthole")) or "/build/" in n for n in names)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # links.mk — the modules each unit test links (agent/ paths without .c).
 # Start from what the test calls; add a module only when the test needs
 # its real behaviour, else write a fake in tests/unit/fakes/.

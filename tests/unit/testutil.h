@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* testutil.h — shared helpers for porthole's cmocka unit tests (header only).
  *
  *   TU_CHECK(cond, fmt, ...)   a soft check for table rows: reports the row

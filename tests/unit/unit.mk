@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/unit/unit.mk — the cmocka unit tests, one binary per module test.
 # tests/unit/ mirrors agent/'s folders.  Each test links only the modules
 # it names in its *_LINK list (agent paths without .c) plus fakes from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_aws.c — the pure parts of the AWS client: retry classes and the
  * backoff schedule, credential documents, the FULL_URI host rules, region
  * and endpoint resolution, the shared files. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_awss3.c — the asynchronous AWS client end to end against the local
  * stand-in (tests/awsstandin): S3 GetObject with SigV4 through the sd-event
  * driven curl multi, with credentials from the environment, the container

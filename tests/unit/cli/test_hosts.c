@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_hosts.c — the user side's pure parts: identity records out of
  * FilterLogEvents pages, host states, known_hosts entries, the ssh command
  * line and the error messages. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cwbatch.c — PutLogEvents batching at each documented limit, and the
  * splitting of long messages. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cwevents.c — event JSON from hostile input: quotes, backslashes,
  * control bytes and invalid UTF-8 must still give valid JSON and UTF-8. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cwlogs.c — CloudWatch Logs bodies and answers. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cwspool.c — the on-disk spool: append, read, commit, reopen after a
  * kill (torn record), the size bound, the lock. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cluster.c — cluster SSH's pure parts: the files it writes (authorized
  * keys, known_hosts, the managed ~/.ssh/config block, the hostfile), what a
  * published key may look like, network trust's address matching, GPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_roster.c — the cluster rendezvous's roster: building and parsing it,
  * the leader, what a host accepts (its own current keys, every host, the
  * newest), and the reasons it gives for what it rejects. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_config.c — config_load's layers, bad values and messages; config_take_flag.
  *
  * Every load runs with the PORTHOLE_* environment cleared, a conf file of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_control.c — the control socket: framing, errors, replies, the path.
  *
  * The server runs on an sd_event loop in this process.  Clients are plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_hold.c — the deadline rule, and struct hold driven by a real sd_event loop. */
 #include "testutil.h"
 

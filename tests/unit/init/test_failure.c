@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_failure.c — failure_write and ML_ROOT/output/failure. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_spawn.c — exit codes, wait-status descriptions and spawn_command. */
 #include "testutil.h"
 

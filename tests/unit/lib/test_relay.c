@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_relay.c — sshd_relay.c: report lines split out of pipe reads, and
  * the reports parsed from them. */
 #include "testutil.h"

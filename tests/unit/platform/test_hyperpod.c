@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_hyperpod.c — a HyperPod node's resource_config.json: parsing, finding
  * this node by address, the log group and stream, and identity_load on a
  * node (and next to a training job's resourceconfig.json). */

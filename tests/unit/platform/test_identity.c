@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_identity.c — identity_load from a temporary ML_ROOT, arn_region, identity_to_json. */
 #include "testutil.h"
 

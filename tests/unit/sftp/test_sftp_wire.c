@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sftp_wire.c — the SFTP wire format: bounds-checked reading, reply
  * building with overflow roll-back, attributes, status codes, `ls -l` lines. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_authkeys.c — the authorized_keys parser (options, key types, bad
  * lines), from= pattern lists with CIDR and negation, permitopen matching,
  * and which entry admits a key from an address. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_ssm.c — the SSM endpoint's pure parts: agent log lines, line
  * splitting, request bodies, answers and advice. */
 #include "testutil.h"
