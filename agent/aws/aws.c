@@ -16,8 +16,23 @@ struct aws {
 	struct http *http;
 	struct imds *imds;
 	struct awscreds *creds;
+	struct trust trust;
 	struct aws_call *calls;
 };
+
+#ifdef PORTHOLE_STATIC
+/* The static binary may land in an image with no CA certificates at all:
+ * Debian's ca-certificates bundle is built in (cabundle.S, made by the
+ * Makefile), and the usual paths are searched first. */
+extern const unsigned char cabundle_data[];
+extern const unsigned char cabundle_end[];
+#define TRUST_PATHS trust_usual_paths
+#define TRUST_BUILTIN cabundle_data, (size_t)(cabundle_end - cabundle_data)
+#else
+/* The distribution's libcurl knows where its distribution keeps them. */
+#define TRUST_PATHS NULL
+#define TRUST_BUILTIN NULL, 0
+#endif
 
 struct aws_call {
 	struct aws *a;
@@ -51,7 +66,12 @@ int aws_new(sd_event *loop, struct aws **out, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	a->loop = loop;
-	rc = http_new(loop, &a->http);
+	rc = trust_find(&a->trust, TRUST_PATHS, TRUST_BUILTIN, err, errlen);
+	if (rc < 0) {
+		free(a);
+		return rc;
+	}
+	rc = http_new(loop, &a->trust, &a->http);
 	if (rc >= 0)
 		rc = imds_new(a->http, &a->imds);
 	if (rc >= 0)
@@ -119,7 +139,13 @@ void aws_free(struct aws *a)
 	awscreds_free(a->creds);
 	imds_free(a->imds);
 	http_free(a->http);
+	trust_clear(&a->trust);
 	free(a);
+}
+
+const struct trust *aws_trust(const struct aws *a)
+{
+	return &a->trust;
 }
 
 /* ---- errors ------------------------------------------------------------- */

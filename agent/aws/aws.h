@@ -18,6 +18,7 @@
 #include "http.h"
 #include "imds.h"
 #include "retry.h"
+#include "trust.h"
 
 struct aws;
 struct aws_call;
@@ -61,6 +62,8 @@ typedef void (*aws_done_fn)(void *ud, const struct aws_result *r);
 /* Loads libcurl on first use (curl_lib.h); on failure, -errno with why in err. */
 int aws_new(sd_event *loop, struct aws **out, char *err, size_t errlen);
 void aws_free(struct aws *a);
+/* Where TLS trust comes from (trust.h), to say once at start. */
+const struct trust *aws_trust(const struct aws *a);
 struct http *aws_http(struct aws *a);
 struct imds *aws_imds(struct aws *a);
 struct awscreds *aws_creds(struct aws *a);

@@ -37,6 +37,7 @@ struct http {
 	CURLM *multi;
 	sd_event_source *timer;
 	struct http_call *calls;
+	struct trust trust;     /* TLS trust for every call (borrowed strings) */
 	unsigned pending;
 	unsigned long started;
 };
@@ -229,7 +230,7 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
 	return sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
 }
 
-int http_new(sd_event *loop, struct http **out)
+int http_new(sd_event *loop, const struct trust *trust, struct http **out)
 {
 	struct http *h;
 
@@ -243,6 +244,8 @@ int http_new(sd_event *loop, struct http **out)
 		return -ENOMEM;
 	}
 	h->loop = sd_event_ref(loop);
+	if (trust)
+		h->trust = *trust;
 	h->multi = curl_multi_init();
 	if (!h->multi) {
 		sd_event_unref(h->loop);
@@ -318,6 +321,12 @@ struct http_call *http_start(struct http *h, const struct http_request *req, htt
 	}
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (h->trust.file) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->trust.file);
+	} else if (h->trust.blob) {
+		struct curl_blob blob = { (void *)h->trust.blob, h->trust.blob_len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, c);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);

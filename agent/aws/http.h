@@ -15,6 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "curllib.h"
+#include "trust.h"
 
 struct http;
 struct http_call;
@@ -46,7 +47,7 @@ bool http_header(const struct http_response *r, const char *name, char *buf, siz
 
 typedef void (*http_done_fn)(void *ud, const struct http_response *r);
 
-int http_new(sd_event *loop, struct http **out);
+int http_new(sd_event *loop, const struct trust *trust, struct http **out);
 /* Ends pending calls without callbacks. */
 void http_free(struct http *h);
 

@@ -43,10 +43,18 @@ struct aws *run_aws(struct porthole *p)
 {
 	char err[256];
 
-	if (!p->aws && !p->aws_failed && aws_new(p->loop, &p->aws, err, sizeof(err)) < 0) {
+	if (p->aws || p->aws_failed)
+		return p->aws;
+	if (aws_new(p->loop, &p->aws, err, sizeof(err)) < 0) {
 		p->aws_failed = true;
 		log_error("cannot set up the AWS client: %s; nothing reaches AWS (CloudWatch, S3 keys, SSM)", err);
+		return NULL;
 	}
+	const struct trust *t = aws_trust(p->aws);
+	if (t->blob)
+		log_info("TLS: using %s", t->what);
+	else
+		log_debug("TLS: trusting %s", t->what);
 	return p->aws;
 }
 
