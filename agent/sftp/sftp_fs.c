@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../lib/passwd.h"
 
 /* dir + "/" + the blen bytes at base, malloc'd; NULL if out of memory. */
 static char *join(const char *dir, const char *base, size_t blen)
@@ -76,21 +77,25 @@ int sftp_fs_resolve(const char *path, char **ret)
 	return 0;
 }
 
-const char *sftp_fs_current_home(void)
+const char *sftp_fs_current_home(char *buf, size_t len)
 {
 	const char *home = getenv("HOME");
-	struct passwd *pw;
+	struct passwd_entry pw;
 
 	if (home && *home == '/')
 		return home;
-	pw = getpwuid(getuid());
-	return pw ? pw->pw_dir : NULL;
+	if (passwd_by_uid(getuid(), &pw) < 0)
+		return NULL;
+	snprintf(buf, len, "%s", pw.dir);
+	return buf;
 }
 
 int sftp_fs_home_of(const char *user, char **ret)
 {
-	struct passwd *pw = *user ? getpwnam(user) : NULL;
-	const char *home = *user ? (pw ? pw->pw_dir : NULL) : sftp_fs_current_home();
+	struct passwd_entry pw;
+	char own[sizeof(pw.dir)];
+	const char *home = *user ? (passwd_by_name(user, &pw) == 0 ? pw.dir : NULL)
+				 : sftp_fs_current_home(own, sizeof(own));
 
 	if (!home || !*home)
 		return -ENOENT;

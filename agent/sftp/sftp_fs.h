@@ -16,9 +16,9 @@
  * 0 or -errno. */
 int sftp_fs_resolve(const char *path, char **ret);
 
-/* Our own home: $HOME as the session set it, else the password entry's; NULL
- * if neither says. */
-const char *sftp_fs_current_home(void);
+/* Our own home: $HOME as the session set it, else the password entry's
+ * (copied into buf); NULL if neither says. */
+const char *sftp_fs_current_home(char *buf, size_t len);
 
 /* The home directory of user (ours if ""), malloc'd into *ret.  0, -ENOENT
  * (no such user, or no home) or -ENOMEM. */

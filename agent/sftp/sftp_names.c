@@ -4,18 +4,19 @@
 #include "sftp_names.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../lib/passwd.h"
 
 #define NAME_CACHE 64
 
 struct name_entry {
 	bool valid, found;
 	uint32_t id;
-	char name[64];
+	char name[256]; /* as long as passwd.h's names: every name fits */
 };
 
 struct sftp_names {
@@ -36,34 +37,30 @@ void sftp_names_free(struct sftp_names *n)
 /* Remember what the password or group file said about id (name or NULL). */
 static const char *remember(struct name_entry *e, uint32_t id, const char *name)
 {
-	if (name && strlen(name) >= sizeof(e->name))
-		return name; /* too long to cache; valid until the next lookup */
 	e->valid = true;
 	e->id = id;
 	e->found = name != NULL;
 	if (name)
-		strcpy(e->name, name);
+		snprintf(e->name, sizeof(e->name), "%s", name);
 	return e->found ? e->name : NULL;
 }
 
 const char *sftp_names_user(struct sftp_names *n, uint32_t uid)
 {
 	struct name_entry *e = &n->users[uid % NAME_CACHE];
-	struct passwd *pw;
+	struct passwd_entry pw;
 
 	if (e->valid && e->id == uid)
 		return e->found ? e->name : NULL;
-	pw = getpwuid((uid_t)uid);
-	return remember(e, uid, pw ? pw->pw_name : NULL);
+	return remember(e, uid, passwd_by_uid((uid_t)uid, &pw) == 0 ? pw.name : NULL);
 }
 
 const char *sftp_names_group(struct sftp_names *n, uint32_t gid)
 {
 	struct name_entry *e = &n->groups[gid % NAME_CACHE];
-	struct group *gr;
+	char name[256];
 
 	if (e->valid && e->id == gid)
 		return e->found ? e->name : NULL;
-	gr = getgrgid((gid_t)gid);
-	return remember(e, gid, gr ? gr->gr_name : NULL);
+	return remember(e, gid, passwd_group_name((gid_t)gid, name, sizeof(name)) == 0 ? name : NULL);
 }

@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +38,7 @@
 #include "sftp_wire.h"
 
 #include "../lib/log.h"
+#include "../lib/passwd.h"
 
 #define IN_CAP  (2u * 1024 * 1024)
 #define OUT_CAP (1024u * 1024)
@@ -387,9 +387,10 @@ static int parse_level(const char *arg, enum plog_level *lvl)
 /* -d DIR with OpenSSH's %d (home) and %u (user) expanded. */
 static char *expand_start_dir(const char *arg)
 {
-	struct passwd *pw = getpwuid(getuid());
-	const char *home = sftp_fs_current_home();
-	const char *user = pw ? pw->pw_name : getenv("USER");
+	struct passwd_entry pw;
+	char own[sizeof(pw.dir)];
+	const char *home = sftp_fs_current_home(own, sizeof(own));
+	const char *user = passwd_by_uid(getuid(), &pw) == 0 ? pw.name : getenv("USER");
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
