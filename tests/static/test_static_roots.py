@@ -31,7 +31,6 @@ whatever is left in its namespaces.  Waits are generous upper bounds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
