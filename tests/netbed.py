@@ -409,7 +409,10 @@ class NetBed:
     tag_var = "PH_NETBED_TAG"
 
     def __init__(self, hosts: int = 3, outsider: bool = True, porthole: str | None = None,
-                 prefix: str | None = None, standin: bool = True, log_group: str | None = LOG_GROUP):
+                 prefix: str | None = None, standin: bool = True, log_group: str | None = LOG_GROUP,
+                 standin_tls=None):
+        """standin_tls: a function of the bridge address returning TLS material
+        (awsstandin.tlsca.make_test_ca's): the stand-in then serves HTTPS."""
         if hosts < 1 or hosts > 200:
             raise ValueError("1..200 hosts")
         self.n = hosts
@@ -421,6 +424,7 @@ class NetBed:
             raise ValueError("prefix longer than 10 characters")
         self.tag = secrets.token_hex(8)
         self.want_standin = standin
+        self.standin_tls = standin_tls
         self.log_group = log_group
         self.tmp: Path | None = None
         self.subnet: ipaddress.IPv4Network | None = None
@@ -538,7 +542,8 @@ class NetBed:
             else:
                 self.nodes.append(node)
         if self.want_standin:
-            self.standin = StandinProcess(host=self.bridge_ip, state_dir=str(self.tmp / "standin"))
+            tls = self.standin_tls(self.bridge_ip) if self.standin_tls else None
+            self.standin = StandinProcess(host=self.bridge_ip, state_dir=str(self.tmp / "standin"), tls=tls)
             self.standin.start()
             if self.log_group:
                 self.standin.control.create_group(self.log_group)

@@ -22,6 +22,7 @@ import json
 import os
 import selectors
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,9 +48,11 @@ class StandinError(RuntimeError):
 class Control:
     """Client of the /_standin/ control API."""
 
-    def __init__(self, url, timeout=10):
+    def __init__(self, url, timeout=10, ca_bundle=None):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        # https:// (a stand-in with --tls-cert): trust this CA file.
+        self.context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
 
     def call(self, method, route, body=None, query=None):
         url = f"{self.url}/_standin/{route}"
@@ -59,7 +62,7 @@ class Control:
         req = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as resp:
                 return json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as err:
             detail = err.read().decode("utf-8", "replace")
@@ -160,10 +163,17 @@ class StandinProcess:
     """Run standin.py as a subprocess; a context manager that always stops it."""
 
     def __init__(self, state_dir=None, region=DEFAULT_REGION, host="127.0.0.1",
-                 extra_args=(), ready_timeout=60, stderr_path=None):
+                 extra_args=(), ready_timeout=60, stderr_path=None, tls=None):
+        """tls: a tlsca.TlsCA (or anything with .cert, .key and .ca): serve
+        HTTPS with its certificate; the control API and the aws CLI helpers
+        trust its CA."""
         self.region = region
         self.host = host
         self.extra_args = list(extra_args)
+        self.tls = tls
+        self.ca_bundle = str(tls.ca) if tls else None
+        if tls:
+            self.extra_args += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
         self.ready_timeout = ready_timeout
         self._tmp = None
         if state_dir is None:
@@ -194,7 +204,7 @@ class StandinProcess:
             raise
         self.port = doc["port"]
         self.url = doc["url"]
-        self.control = Control(self.url)
+        self.control = Control(self.url, ca_bundle=self.ca_bundle)
         return self
 
     def _read_ready_line(self):
@@ -258,10 +268,16 @@ class StandinProcess:
 
     # shortcuts
     def aws_get_log_events(self, group, stream, **kw):
+        kw.setdefault("ca_bundle", self.ca_bundle)
         return aws_get_log_events(self.url, group, stream, region=self.region, **kw)
+
+    def aws_cli(self, args, **kw):
+        kw.setdefault("ca_bundle", self.ca_bundle)
+        return aws_cli(self.url, args, region=self.region, **kw)
 
     def logs_client(self, **kw):
         kw.setdefault("region", self.region)
+        kw.setdefault("ca_bundle", self.ca_bundle)
         return logs_client(self.url, **kw)
 
 
@@ -308,8 +324,9 @@ def aws_env(access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_KEY,
 
 
 def aws_cli(url, args, access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_KEY,
-            session_token=None, region=DEFAULT_REGION, timeout=60):
-    """Run ``/usr/bin/aws ARGS --endpoint-url URL --output json``.
+            session_token=None, region=DEFAULT_REGION, timeout=60, ca_bundle=None):
+    """Run ``/usr/bin/aws ARGS --endpoint-url URL --output json``
+    (``--ca-bundle CA_BUNDLE`` too when given: an https:// stand-in).
 
     Returns (returncode, parsed JSON or None, stderr text).
     """
@@ -318,6 +335,8 @@ def aws_cli(url, args, access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_
         cmd = [AWS_CLI] + list(args) + ["--endpoint-url", url, "--output", "json",
                                         "--no-cli-pager", "--cli-connect-timeout", "10",
                                         "--cli-read-timeout", "30"]
+        if ca_bundle:
+            cmd += ["--ca-bundle", str(ca_bundle)]
         proc = subprocess.run(cmd, env=env, capture_output=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
     out = proc.stdout.decode("utf-8", "replace").strip()
@@ -330,7 +349,7 @@ def aws_cli(url, args, access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_
 
 def aws_get_log_events(url, group, stream, access_key=DEFAULT_ACCESS_KEY,
                        secret_key=DEFAULT_SECRET_KEY, session_token=None,
-                       region=DEFAULT_REGION, max_pages=1000):
+                       region=DEFAULT_REGION, max_pages=1000, ca_bundle=None):
     """All events of a stream, read with the real aws CLI
     (get-log-events --start-from-head, following nextForwardToken until the
     same token comes back)."""
@@ -341,7 +360,8 @@ def aws_get_log_events(url, group, stream, access_key=DEFAULT_ACCESS_KEY,
                 "--log-stream-name", stream, "--start-from-head"]
         if token:
             args += ["--next-token", token]
-        rc, doc, err = aws_cli(url, args, access_key, secret_key, session_token, region)
+        rc, doc, err = aws_cli(url, args, access_key, secret_key, session_token, region,
+                               ca_bundle=ca_bundle)
         if rc != 0 or doc is None:
             raise StandinError(f"aws logs get-log-events failed (rc={rc}): {err.strip()}")
         events.extend(doc.get("events", []))
@@ -353,8 +373,9 @@ def aws_get_log_events(url, group, stream, access_key=DEFAULT_ACCESS_KEY,
 
 def logs_client(url, access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_KEY,
                 session_token=None, region=DEFAULT_REGION, validate=True, retries=0,
-                service="logs", **config):
-    """A botocore client for the stand-in (no retries unless asked)."""
+                service="logs", ca_bundle=None, **config):
+    """A botocore client for the stand-in (no retries unless asked;
+    ca_bundle: the CA file an https:// stand-in is trusted with)."""
     import botocore.config
     import botocore.session
 
@@ -367,7 +388,8 @@ def logs_client(url, access_key=DEFAULT_ACCESS_KEY, secret_key=DEFAULT_SECRET_KE
     return session.create_client(service, region_name=region, endpoint_url=url,
                                  aws_access_key_id=access_key,
                                  aws_secret_access_key=secret_key,
-                                 aws_session_token=session_token, config=cfg)
+                                 aws_session_token=session_token, config=cfg,
+                                 verify=str(ca_bundle) if ca_bundle else None)
 
 
 class RawResponse:

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -129,6 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls = None                  # an ssl.SSLContext: serve HTTPS
+    TLS_HANDSHAKE_TIMEOUT = 30
 
     def handle_error(self, request, client_address):
         # Client hang-ups are routine in fault tests; stay quiet about them.
@@ -138,8 +141,36 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+    def finish_request(self, request, client_address):
+        # TLS (when on): the handshake happens here, in the connection's own
+        # thread, so a slow or distrusting client never holds up accept().
+        if self.tls is None:
+            return super().finish_request(request, client_address)
+        try:
+            request.settimeout(self.TLS_HANDSHAKE_TIMEOUT)
+            request = self.tls.wrap_socket(request, server_side=True)
+            request.settimeout(None)
+        except (ssl.SSLError, OSError) as err:
+            if self.standin.verbose:
+                sys.stderr.write(f"standin: TLS handshake with {client_address[0]} failed: {err}\n")
+            return
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            request.close()
+
+
 class _Server6(_Server):
     address_family = socket.AF_INET6
+
+
+def tls_context(cert_file, key_file):
+    """A server context for the stand-in: the certificate chain in cert_file
+    (leaf first), its key in key_file; TLS 1.2 and 1.3, as AWS endpoints."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert_file, key_file)
+    return ctx
 
 
 class StandIn:
@@ -150,8 +181,12 @@ class StandIn:
     """
 
     def __init__(self, host="127.0.0.1", port=0, region="us-east-1", state_dir=None,
-                 load_state=False, credentials=None, verbose=False):
+                 load_state=False, credentials=None, verbose=False, tls_cert=None, tls_key=None):
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("TLS needs both a certificate and its key")
         self.host = host
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
         self.requested_port = port
         self.state_dir = state_dir
         self.load_state = load_state
@@ -209,11 +244,13 @@ class StandIn:
         if self.load_state and self.state_dir:
             self._load()
         server_class = _Server6 if ":" in self.host else _Server
+        tls = tls_context(self.tls_cert, self.tls_key) if self.tls_cert else None
         self.server = server_class((self.host, self.requested_port), _Handler)
         self.server.standin = self
+        self.server.tls = tls
         self.port = self.server.server_address[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.1},
                                        name="standin-server", daemon=True)

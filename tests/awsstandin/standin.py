@@ -9,8 +9,9 @@ When ready it prints exactly one line to stdout and flushes it:
 
     {"standin":"ready","port":N,"url":"http://127.0.0.1:N"}
 
-Everything else goes to stderr.  SIGTERM or SIGINT stops it; the state is
-then dumped to DIR/state.json.  Run it with Debian's /usr/bin/python3
+With --tls-cert FILE --tls-key FILE it serves HTTPS instead (same port, same
+routes) and the url is https://.  Everything else goes to stderr.  SIGTERM or
+SIGINT stops it; the state is then dumped to DIR/state.json.  Run it with Debian's /usr/bin/python3
 (python3-botocore lives there).
 """
 
@@ -50,8 +51,14 @@ def main(argv=None):
                         help="extra credential (repeatable)")
     parser.add_argument("--container-credentials-path", default=None)
     parser.add_argument("--container-auth-token", default=None)
+    parser.add_argument("--tls-cert", metavar="FILE", default=None,
+                        help="serve HTTPS with this PEM certificate chain (leaf first)")
+    parser.add_argument("--tls-key", metavar="FILE", default=None,
+                        help="the PEM private key of --tls-cert")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
 
     creds = []
     for spec in args.credential:
@@ -62,7 +69,8 @@ def main(argv=None):
 
     standin = StandIn(host=args.host, port=args.port, region=args.region,
                       state_dir=args.state_dir, load_state=args.load_state,
-                      credentials=creds, verbose=args.verbose)
+                      credentials=creds, verbose=args.verbose,
+                      tls_cert=args.tls_cert, tls_key=args.tls_key)
     if args.container_credentials_path:
         standin.state.config["container_credentials"]["path"] = args.container_credentials_path
     if args.container_auth_token:

@@ -23,6 +23,7 @@ from . import client as sc
 from .client import (DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, StandinProcess,
                      logs_client, logs_request, signed_request)
 from .standin import StandIn
+from .tlsca import make_test_ca
 
 TEST_TIMEOUT = 90
 HOUR = 3600 * 1000
@@ -138,6 +139,90 @@ def test_in_process_standin():
         client.put_log_events(logGroupName="g", logStreamName="s",
                               logEvents=[{"timestamp": now_ms(), "message": "hi"}])
         assert [e["message"] for e in s.state.logs.events("g", "s")] == ["hi"]
+
+
+# -- HTTPS (--tls-cert/--tls-key) --------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_ca(tmp_path_factory):
+    return make_test_ca(tmp_path_factory.mktemp("ca"), names=["localhost", "logs.standin.test"],
+                        ips=["127.0.0.1"])
+
+
+@pytest.fixture(scope="module")
+def https_standin(tls_ca):
+    proc = StandinProcess(tls=tls_ca)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.cleanup()
+
+
+def test_https_ready_line_control_api_and_botocore(https_standin):
+    s = https_standin
+    assert s.url == f"https://127.0.0.1:{s.port}"
+    assert s.control.health()["ok"] is True
+    client = s.logs_client()
+    make_stream(client, "tls", "s")
+    client.put_log_events(logGroupName="tls", logStreamName="s",
+                          logEvents=[{"timestamp": now_ms(), "message": "over TLS"}])
+    assert [e["message"] for e in s.control.events("tls", "s")] == ["over TLS"]
+
+
+def test_https_aws_cli_with_ca_bundle(https_standin, tls_ca):
+    s = https_standin
+    s.control.create_stream("cli", "s")
+    t = now_ms()
+    for url in (s.url, f"https://localhost:{s.port}"):
+        rc, _, err = sc.aws_cli(url, ["logs", "put-log-events", "--log-group-name", "cli",
+                                      "--log-stream-name", "s", "--log-events",
+                                      f"timestamp={t},message=via-{url.split('/')[2].split(':')[0]}"],
+                                ca_bundle=tls_ca.ca)
+        assert rc == 0, err
+    assert [e["message"] for e in s.aws_get_log_events("cli", "s")] == ["via-127.0.0.1", "via-localhost"]
+    # Without the test CA the CLI refuses the certificate, and nothing is stored.
+    rc, _, err = sc.aws_cli(s.url, ["logs", "describe-log-groups"])
+    assert rc != 0 and "CERTIFICATE_VERIFY_FAILED" in err, err
+    # A signature check still happens over TLS.
+    rc, _, err = sc.aws_cli(s.url, ["logs", "describe-log-groups"], ca_bundle=tls_ca.ca,
+                            secret_key="wrong" + DEFAULT_SECRET_KEY[5:])
+    assert rc != 0 and "InvalidSignatureException" in err, err
+
+
+def test_https_curl_by_name_and_plain_http_refused(https_standin, tls_ca):
+    s = https_standin
+    s.control.create_stream("curl", "s")
+    body = json.dumps({"logGroupName": "curl", "logStreamName": "s",
+                       "logEvents": [{"timestamp": now_ms(), "message": "from curl over TLS"}]})
+    url = f"https://logs.standin.test:{s.port}/"
+    base = ["curl", "-sS", "--max-time", "20", "-o", "-", "-w", "\n%{http_code}",
+            "--resolve", f"logs.standin.test:{s.port}:127.0.0.1",
+            "--aws-sigv4", "aws:amz:us-east-1:logs", "--user", f"{DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY}",
+            "-H", "Content-Type: application/x-amz-json-1.1",
+            "-H", "X-Amz-Target: Logs_20140328.PutLogEvents", "--data-binary", body]
+    out = subprocess.run(base + ["--cacert", str(tls_ca.ca), url], capture_output=True, timeout=30, text=True)
+    assert out.stdout.rsplit("\n", 1)[-1] == "200", (out.stdout, out.stderr)
+    # curl's own trust store does not hold the test CA.
+    out = subprocess.run(base + [url], capture_output=True, timeout=30, text=True)
+    assert out.returncode == 60, (out.returncode, out.stderr)
+    # A name the certificate does not carry.
+    out = subprocess.run(base + ["--cacert", str(tls_ca.ca), "--resolve", f"other.test:{s.port}:127.0.0.1",
+                                 f"https://other.test:{s.port}/"], capture_output=True, timeout=30, text=True)
+    assert out.returncode == 60 and "other.test" in out.stderr, (out.returncode, out.stderr)
+    # Plain HTTP on the TLS port gets no answer, and the stand-in keeps serving.
+    out = subprocess.run(base + [f"http://127.0.0.1:{s.port}/"], capture_output=True, timeout=60, text=True)
+    assert out.returncode != 0
+    assert [e["message"] for e in s.control.events("curl", "s")] == ["from curl over TLS"]
+    assert s.control.counters()["internal_errors"] == 0
+
+
+def test_tls_needs_cert_and_key(tls_ca):
+    with pytest.raises(ValueError):
+        StandIn(tls_cert=str(tls_ca.cert))
+    r = subprocess.run([sc.PYTHON, sc.STANDIN_SCRIPT, "--tls-cert", str(tls_ca.cert)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--tls-key" in r.stderr, r.stderr
 
 
 # -- CloudWatch Logs round trips -------------------------------------------
