@@ -17,6 +17,7 @@ init/test_failure_LINK := init/failure
 init/test_spawn_LINK := init/spawn
 lib/test_duration_LINK := lib/duration
 lib/test_relay_LINK := lib/log lib/relay
+lib/test_relay_reader_LINK := lib/clock lib/log lib/relay lib/relay_reader lib/report
 platform/test_hyperpod_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
 platform/test_identity_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
 sftp/test_sftp_wire_LINK := sftp/sftp_wire
