@@ -9,6 +9,7 @@ cloudwatch/test_cwevents_LINK := cloudwatch/events
 cloudwatch/test_cwlogs_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry cloudwatch/cwlogs lib/clock lib/log lib/strutil
 cloudwatch/test_cwspool_LINK := cloudwatch/spool
 cluster/test_cluster_LINK := cloudwatch/records cluster/cluster_files cluster/pace lib/jsonutil lib/strutil platform/gpus ssh/nettrust
+cluster/test_rendezvous_LINK := cloudwatch/records cluster/cluster_files cluster/pace cluster/rendezvous cluster/roster lib/jsonutil lib/strutil
 cluster/test_roster_LINK := cloudwatch/records cluster/cluster_files cluster/roster lib/jsonutil lib/strutil
 daemon/test_config_LINK := daemon/config lib/duration lib/log lib/strutil
 daemon/test_control_LINK := daemon/control lib/log
