@@ -1,4 +1,5 @@
-# links.mk — the modules each unit test links (agent/ paths without .c).
+# links.mk — the modules each unit test links (agent/ paths without .c;
+# fakes/x is tests/unit/fakes/x.c).
 # Start from what the test calls; add a module only when the test needs
 # its real behaviour, else write a fake in tests/unit/fakes/.
 aws/test_aws_LINK := aws/arn aws/awscreds aws/awsprofile aws/awsregion aws/curllib aws/http aws/imds aws/retry lib/clock lib/strutil
@@ -7,6 +8,7 @@ cli/test_hosts_LINK := aws/arn aws/aws aws/awscreds aws/awsprofile aws/awsregion
 cloudwatch/test_cwbatch_LINK := cloudwatch/batch
 cloudwatch/test_cwevents_LINK := cloudwatch/events
 cloudwatch/test_cwlogs_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry cloudwatch/cwlogs lib/clock lib/log lib/strutil
+cloudwatch/test_cwpub_LINK := aws/arn aws/awsprofile aws/awsregion aws/retry cloudwatch/batch cloudwatch/cwlogs cloudwatch/cwpub cloudwatch/events cloudwatch/spool fakes/fake_aws lib/clock lib/log lib/strutil
 cloudwatch/test_cwspool_LINK := cloudwatch/spool
 cluster/test_cluster_LINK := cloudwatch/records cluster/cluster_files cluster/pace lib/jsonutil lib/strutil platform/gpus ssh/nettrust
 cluster/test_rendezvous_LINK := cloudwatch/records cluster/cluster_files cluster/pace cluster/rendezvous cluster/roster lib/jsonutil lib/strutil
