@@ -1,4 +1,4 @@
-/* sshd_relay.c — see sshd_relay.h. */
+/* relay.c — see relay.h. */
 #include "relay.h"
 
 #include <errno.h>
