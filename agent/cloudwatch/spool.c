@@ -138,14 +138,19 @@ static int seg_push(struct spool *sp, uint64_t seq, uint64_t bytes, uint64_t eve
 	return 0;
 }
 
-/* Remove the oldest segment's file and entry. */
-static void seg_drop_first(struct spool *sp)
+static void seg_unlink(const struct spool *sp, uint64_t seq)
 {
-	char *path = seg_path(sp, sp->segs[0].seq);
+	char *path = seg_path(sp, seq);
 
 	if (path)
 		unlink(path);
 	free(path);
+}
+
+/* Remove the oldest segment's file and entry. */
+static void seg_drop_first(struct spool *sp)
+{
+	seg_unlink(sp, sp->segs[0].seq);
 	sp->total -= sp->segs[0].bytes;
 	memmove(sp->segs, sp->segs + 1, (sp->nsegs - 1) * sizeof(*sp->segs));
 	sp->nsegs--;
@@ -213,16 +218,17 @@ static int open_active(struct spool *sp, uint64_t seq)
 	return rc;
 }
 
-/* Load existing segments and the cursor. */
-static int load(struct spool *sp)
+/* The segment files in dir ("<16 hex digits>.seg"), oldest first: 0 with
+ * *seqs (caller frees) and *n, or -errno. */
+static int list_segments(const char *dir, uint64_t **seqs, size_t *n)
 {
-	DIR *d = opendir(sp->dir);
+	DIR *d = opendir(dir);
 	struct dirent *de;
-	uint64_t *seqs = NULL, last = 0;
-	size_t n = 0, cap = 0;
-	char text[128];
-	int rc = 0;
+	uint64_t *v = NULL;
+	size_t cap = 0;
 
+	*seqs = NULL;
+	*n = 0;
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
@@ -231,68 +237,87 @@ static int load(struct spool *sp)
 		if (sscanf(de->d_name, "%16" SCNx64 "%7s", &seq, tail) != 2 || strcmp(tail, ".seg") != 0 ||
 		    strlen(de->d_name) != 20)
 			continue;
-		if (n == cap) {
-			uint64_t *ns = realloc(seqs, (cap = cap ? cap * 2 : 64) * sizeof(*ns));
-			if (!ns) {
-				rc = -ENOMEM;
-				break;
+		if (*n == cap) {
+			uint64_t *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*nv));
+			if (!nv) {
+				closedir(d);
+				free(v);
+				*n = 0;
+				return -ENOMEM;
 			}
-			seqs = ns;
+			v = nv;
 		}
-		seqs[n++] = seq;
+		v[(*n)++] = seq;
 	}
 	closedir(d);
-	if (rc < 0) {
-		free(seqs);
-		return rc;
-	}
-	if (n)
-		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_u64);
+	*seqs = v;
+	return 0;
+}
 
+/* Where the last porthole's cursor was; the start if it left none. */
+static struct spool_pos saved_cursor(const struct spool *sp)
+{
 	struct spool_pos saved = { 0, 0, 0 };
+	char text[128];
+
 	if (read_small(sp, "cursor", text, sizeof(text)) == 0 &&
 	    sscanf(text, "%" SCNu64 " %" SCNu64 " %" SCNu64, &saved.seg, &saved.off, &saved.idx) != 3)
 		saved = (struct spool_pos){ 0, 0, 0 };
-	sp->cur = (struct spool_pos){ 0, 0, 0 };
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint64_t bytes, events, idx;
-		char *path;
-		last = seqs[i];
-		if (seqs[i] < saved.seg) {
-			/* Fully sent before the last porthole stopped. */
-			if ((path = seg_path(sp, seqs[i])))
-				unlink(path);
-			free(path);
-			continue;
-		}
-		rc = scan_segment(sp, seqs[i], &bytes, &events, seqs[i] == saved.seg ? saved.off : 0, &idx);
-		if (rc < 0)
-			break;
-		if (seqs[i] == saved.seg && saved.off >= bytes) {
-			/* Sent up to its end: no longer needed. */
-			if ((path = seg_path(sp, seqs[i])))
-				unlink(path);
-			free(path);
-			continue;
-		}
-		if (events == 0) {
-			if ((path = seg_path(sp, seqs[i])))
-				unlink(path);
-			free(path);
-			continue;
-		}
-		rc = seg_push(sp, seqs[i], bytes, events);
-		if (rc == 0 && sp->nsegs == 1) {
-			if (seqs[i] == saved.seg) {
-				/* Records end on newlines: an offset inside one (a
-				 * damaged cursor) would resend part of it; idx says
-				 * how many whole records precede it. */
-				sp->cur = (struct spool_pos){ seqs[i], saved.off, idx };
-			} else {
-				sp->cur = (struct spool_pos){ seqs[i], 0, 0 };
-			}
+	return saved;
+}
+
+/* One segment left by an earlier porthole: kept if it holds records not
+ * sent yet (the first one kept holds the cursor), else deleted.  0, or
+ * -errno. */
+static int load_segment(struct spool *sp, uint64_t seq, struct spool_pos saved)
+{
+	uint64_t bytes, events, idx;
+	int rc;
+
+	if (seq < saved.seg) {
+		/* Fully sent before the last porthole stopped. */
+		seg_unlink(sp, seq);
+		return 0;
+	}
+	rc = scan_segment(sp, seq, &bytes, &events, seq == saved.seg ? saved.off : 0, &idx);
+	if (rc < 0)
+		return rc;
+	if ((seq == saved.seg && saved.off >= bytes) || events == 0) {
+		/* Sent up to its end, or empty: no longer needed. */
+		seg_unlink(sp, seq);
+		return 0;
+	}
+	rc = seg_push(sp, seq, bytes, events);
+	if (rc == 0 && sp->nsegs == 1) {
+		if (seq == saved.seg) {
+			/* Records end on newlines: an offset inside one (a
+			 * damaged cursor) would resend part of it; idx says
+			 * how many whole records precede it. */
+			sp->cur = (struct spool_pos){ seq, saved.off, idx };
+		} else {
+			sp->cur = (struct spool_pos){ seq, 0, 0 };
 		}
 	}
+	return rc;
+}
+
+/* Load existing segments and the cursor. */
+static int load(struct spool *sp)
+{
+	uint64_t *seqs, last;
+	size_t n;
+	int rc = list_segments(sp->dir, &seqs, &n);
+	struct spool_pos saved;
+
+	if (rc < 0)
+		return rc;
+	saved = saved_cursor(sp);
+	last = n ? seqs[n - 1] : 0;
+	sp->cur = (struct spool_pos){ 0, 0, 0 };
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = load_segment(sp, seqs[i], saved);
 	free(seqs);
 	if (rc < 0)
 		return rc;

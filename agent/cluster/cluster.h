@@ -26,14 +26,17 @@ struct cluster_params {
 	unsigned ssh_port;              /* 0: no SSH endpoint */
 	const char *host_key;           /* the endpoint's public key, "ssh-ed25519 AAAA…" */
 	const char *cw_off;             /* why CloudWatch is not in use, or NULL */
-	void (*done)(void *ud);         /* the rendezvous ended (not called from cluster_start) */
+	void (*done)(void *ud);         /* the rendezvous ended (not called from cluster_new) */
 	void *ud;
 };
 
-/* NULL when cluster SSH is off, or cannot run here (after saying why):
- * then nothing waits for it.  Blocks until the client key is made
- * (milliseconds). */
-struct cluster *cluster_start(sd_event *loop, struct reaper *r, const struct cluster_params *prm);
+/* Fork the helper and wait until it has made the client key (milliseconds).
+ * 0 with *ret the cluster, also when the helper failed (its state says so:
+ * nothing waits for it then); 0 with *ret NULL when cluster SSH is off or
+ * cannot run here (after saying why); -errno with *ret NULL when the helper
+ * could not be started (after saying why).  Without a cluster nothing
+ * waits for it. */
+int cluster_new(sd_event *loop, struct reaper *r, const struct cluster_params *prm, struct cluster **ret);
 
 /* Still waiting: the training command must wait too. */
 bool cluster_pending(const struct cluster *c);

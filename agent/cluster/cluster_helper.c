@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cluster_helper.c — see cluster_helper.h.  How often it polls: pace.h. */
+/* cluster_helper.c — see cluster_helper.h.  What it decides: rendezvous.h;
+ * how often it polls: pace.h. */
 #include "cluster_helper.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 
 #include "cluster_files.h"
 #include "pace.h"
+#include "rendezvous.h"
 #include "roster.h"
 
 #include "../cloudwatch/hosts_reader.h"
@@ -26,13 +28,13 @@
 #include "../ssh/sshlib.h"
 
 #define MSEC (UINT64_C(1000))
-#define READ_FAILURES 3 /* calls failing in a row (each already retried) */
 #define RESOLVE_FIRST (250 * MSEC)
 #define RESOLVE_MAX (5 * USEC_PER_SEC)
 #define NAMES_GRACE (2 * 60 * USEC_PER_SEC) /* after the result, for the warning only */
 
 struct helper {
 	const struct cluster_job *j;
+	struct rendezvous_job rj;   /* the job's hosts and this one, for the decisions */
 	char *client_key;           /* this host's, as published */
 	char ssh_dir[4096];
 	uint64_t deadline;
@@ -40,9 +42,14 @@ struct helper {
 	char (*addr)[INET6_ADDRSTRLEN]; /* resolved names, "" until then */
 };
 
+static uint32_t rnd(void)
+{
+	return (uint32_t)random() ^ ((uint32_t)random() << 16);
+}
+
 static uint64_t jitter(uint64_t usec)
 {
-	return pace_jitter(usec, (uint32_t)random() ^ ((uint32_t)random() << 16));
+	return pace_jitter(usec, rnd());
 }
 
 static void sleep_usec(uint64_t usec)
@@ -248,6 +255,24 @@ static void unresolved_list(struct helper *h, cJSON *arr, char *text, size_t len
 	}
 }
 
+/* After the training has started: tell about names that do not resolve. */
+static void check_names(struct helper *h)
+{
+	char missing[1024];
+	cJSON *f;
+
+	uint64_t until = clock_mono_usec() + NAMES_GRACE;
+
+	if (resolve_all(h, until < h->deadline ? until : h->deadline, NULL) == h->j->n_hosts)
+		return;
+	f = cJSON_CreateObject();
+	unresolved_list(h, cJSON_AddArrayToObject(f, "unresolved"), missing, sizeof(missing));
+	report_log(PLOG_WARN, "cluster_unresolved", f,
+	       "cluster SSH: %s did not resolve; `ssh` still reaches the hosts through ~/.ssh/config (HostName), "
+	       "tools that resolve the names themselves may not",
+	       missing);
+}
+
 /* ---- network trust -------------------------------------------------------------- */
 
 static void write_trust(struct helper *h)
@@ -311,91 +336,35 @@ static int network_trust(struct helper *h, const char *why)
 	return 0;
 }
 
-/* ---- keys: the rendezvous --------------------------------------------------------- */
+/* ---- the records cannot be read -------------------------------------------------- */
 
-/* The record of host if it has everything cluster SSH needs. */
-static const struct host_rec *complete(const struct hostset *set, const char *host)
+/* Network trust if asked for, else no cluster SSH: what says why is named
+ * by what (the setting, or the call that failed). */
+static int unreadable(struct helper *h, const char *what, const char *why)
 {
-	const struct host_rec *r = records_find(set, host);
-
-	if (!r || !r->ip || !r->port || !cluster_files_key_valid(r->host_key) || !cluster_files_key_valid(r->client_key))
-		return NULL;
-	return r;
-}
-
-/* Does the rendezvous know what it needs of hosts[i]? */
-static bool known(struct helper *h, const struct hostset *set, size_t i, struct cluster_peer *out)
-{
-	const struct cluster_job *j = h->j;
-	const struct host_rec *r;
-
-	if (strcmp(j->hosts[i], j->host) == 0 && j->ip[0] && cluster_files_key_valid(j->host_key) && h->client_key) {
-		*out = (struct cluster_peer){ .host = j->hosts[i], .ip = j->ip, .host_key = j->host_key,
-					      .client_key = h->client_key, .port = j->port, .gpus = j->gpus };
-		return true;
-	}
-	if (!set || !(r = complete(set, j->hosts[i])))
-		return false;
-	*out = (struct cluster_peer){ .host = j->hosts[i], .ip = r->ip, .host_key = r->host_key,
-				      .client_key = r->client_key, .port = r->port, .gpus = r->gpus };
-	return true;
-}
-
-static size_t take_peers(struct helper *h, const struct hostset *set)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < h->j->n_hosts; i++)
-		n += known(h, set, i, &h->peers[n]);
-	return n;
-}
-
-/* After the training has started: tell about names that do not resolve. */
-static void check_names(struct helper *h)
-{
-	char missing[1024];
+	struct rendezvous_result res = rendezvous_result(RENDEZVOUS_UNREADABLE, h->j->cfg->trust);
 	cJSON *f;
 
-	uint64_t until = clock_mono_usec() + NAMES_GRACE;
-
-	if (resolve_all(h, until < h->deadline ? until : h->deadline, NULL) == h->j->n_hosts)
-		return;
+	if (res.network_trust)
+		return network_trust(h, why);
 	f = cJSON_CreateObject();
-	unresolved_list(h, cJSON_AddArrayToObject(f, "unresolved"), missing, sizeof(missing));
-	report_log(PLOG_WARN, "cluster_unresolved", f,
-	       "cluster SSH: %s did not resolve; `ssh` still reaches the hosts through ~/.ssh/config (HostName), "
-	       "tools that resolve the names themselves may not",
-	       missing);
+	cJSON_AddStringToObject(f, "error", why);
+	report_log(PLOG_ERROR, "rendezvous_failed", f,
+	       "cluster SSH: %s: %s; the training starts without cluster SSH (PORTHOLE_CLUSTER_TRUST=network would "
+	       "trust the job's hosts by address)",
+	       what, why);
+	result(res.state, res.reason, "keys", 0);
+	return 0;
 }
 
-/* What the record of host still lacks, for the debug log. */
-static const char *lacking(const struct hostset *set, const char *host)
-{
-	const struct host_rec *r = records_find(set, host);
-
-	if (!r)
-		return "no record";
-	if (!r->ip || !r->port)
-		return "no address or SSH port";
-	if (!cluster_files_key_valid(r->host_key))
-		return "no host key";
-	if (!cluster_files_key_valid(r->client_key))
-		return "no client key (PORTHOLE_CLUSTER_SSH off there?)";
-	return NULL;
-}
+/* ---- keys: what is known so far ------------------------------------------------- */
 
 /* Say at debug level what is still missing, when that changes. */
 static void say_waiting(struct helper *h, const struct hostset *set, char *last, size_t len)
 {
-	char now[1024] = "";
-	size_t off = 0;
+	char now[1024];
 
-	for (size_t i = 0; i < h->j->n_hosts && off < sizeof(now); i++) {
-		struct cluster_peer ignored;
-		if (!known(h, set, i, &ignored))
-			off += (size_t)snprintf(now + off, sizeof(now) - off, "%s%s (%s)", off ? ", " : "",
-						h->j->hosts[i], lacking(set, h->j->hosts[i]));
-	}
+	rendezvous_waiting(&h->rj, set, now, sizeof(now));
 	if (strcmp(now, last) == 0)
 		return;
 	snprintf(last, len, "%s", now);
@@ -410,28 +379,43 @@ static void progress(size_t have)
 	report_log(PLOG_DEBUG, CLUSTER_PROGRESS_EVENT, f, "cluster SSH: %zu hosts known", have);
 }
 
+/* After a search of the records: true once every host is known (in
+ * h->peers).  waiting: what say_waiting said last. */
+static bool searched(struct helper *h, const struct hostset *set, struct rendezvous_poll *p, char *waiting,
+		     size_t len)
+{
+	size_t have = rendezvous_peers(&h->rj, set, h->peers);
+	enum rendezvous_found found = rendezvous_poll_fetched(p, have, h->j->n_hosts, clock_mono_usec(), rnd());
+
+	if (found == RENDEZVOUS_FOUND_ALL)
+		return true;
+	say_waiting(h, set, waiting, len);
+	if (found == RENDEZVOUS_FOUND_MORE) {
+		/* Peers that are done may log in before this host is. */
+		write_keys(h, h->peers, have);
+		progress(have);
+	}
+	return false;
+}
+
 /* ---- the roster ------------------------------------------------------------------ */
 
 /* A follower's reading of the leader's roster (roster.h). */
 struct roster_read {
-	bool on;                  /* this host reads the roster, and may */
 	char stream[1024];
 	char *token;              /* where the next read continues; NULL: from the start */
 	struct roster_self self;
 	struct roster got;        /* the newest acceptable one; n 0 until then */
-	struct pace pace;
-	uint64_t next;            /* monotonic time of the next read */
 	char said[256];           /* the last rejection said, to say it once */
 };
 
 /* One GetLogEvents page of the roster's stream: true once an acceptable
- * roster is in rr->got.  news: the hosts known through FilterLogEvents,
- * whose progress means the roster may be close. */
-static bool read_roster(struct hosts_reader *r, struct roster_read *rr, size_t news)
+ * roster is in rr->got; until then p says when to read again. */
+static bool read_roster(struct hosts_reader *r, struct roster_read *rr, struct rendezvous_poll *p)
 {
 	char err[1024], why[256] = "", *body = NULL, *next = NULL;
 	int rc = hosts_reader_get_events(r, rr->stream, rr->token, &body, err, sizeof(err));
-	uint64_t delay;
+	enum rendezvous_read how = RENDEZVOUS_READ_NONE;
 
 	if (rc == 0) {
 		int rejected = roster_merge_page(body, &rr->self, &rr->got, &next, why, sizeof(why));
@@ -446,14 +430,12 @@ static bool read_roster(struct hosts_reader *r, struct roster_read *rr, size_t n
 		}
 		if (rr->got.n)
 			return true;
-		delay = pace_after(&rr->pace, news);
 	} else if (rc == 1) {
 		/* Not written yet (or deleted since: start again). */
 		free(rr->token);
 		rr->token = NULL;
-		delay = pace_after(&rr->pace, news);
 	} else if (hosts_reader_throttled(r)) {
-		delay = pace_throttled(&rr->pace);
+		how = RENDEZVOUS_READ_THROTTLED;
 	} else if (hosts_reader_denied(r)) {
 		cJSON *f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "error", err);
@@ -461,13 +443,12 @@ static bool read_roster(struct hosts_reader *r, struct roster_read *rr, size_t n
 		       "cluster SSH: cannot read the roster (%s); this host waits through FilterLogEvents alone, more "
 		       "slowly (grant the job's role logs:GetLogEvents on the log group)",
 		       err);
-		rr->on = false;
-		return false;
+		how = RENDEZVOUS_READ_DENIED;
 	} else {
 		report_log(PLOG_DEBUG, NULL, NULL, "cluster SSH: reading the roster: %s", err);
-		delay = pace_after(&rr->pace, news);
+		how = RENDEZVOUS_READ_FAILED;
 	}
-	rr->next = clock_mono_usec() + jitter(delay);
+	rendezvous_poll_roster_read(p, how, clock_mono_usec(), rnd());
 	return false;
 }
 
@@ -524,78 +505,88 @@ out:
 	free(v);
 }
 
-/* h->peers from the roster; this host as it knows itself. */
-static size_t take_roster(struct helper *h, const struct roster *ros)
-{
-	size_t n = roster_peers(ros, h->j->hosts, h->j->n_hosts, h->peers);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(h->peers[i].host, h->j->host) == 0)
-			known(h, NULL, i, &h->peers[i]);
-	return n;
-}
-
 /* ---- polling ------------------------------------------------------------------- */
 
-/* Poll until every host has published (POLL_DONE), an acceptable roster
- * (POLL_ROSTER), the deadline, or CloudWatch refusing FilterLogEvents
- * READ_FAILURES times in a row (err then says why).  Throttling is no
- * refusal: the quota is shared, so it only slows the polls down.  The
- * leader searches the records; the others read the roster and search the
- * records too, slowly, in case the roster never comes. */
-static enum poll_end { POLL_DONE, POLL_ROSTER, POLL_DEADLINE, POLL_UNREADABLE }
-poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set, struct roster_read *rr, char *err,
-	     size_t len)
+/* Poll until every host has published, an acceptable roster, the
+ * deadline, or the records turning out unreadable (err then says why).
+ * When each call is due: rendezvous.h. */
+static enum rendezvous_end poll_records(struct helper *h, struct hosts_reader *r, struct hostset *set,
+					struct roster_read *rr, struct rendezvous_poll *p, char *err, size_t len)
 {
-	const struct cluster_job *j = h->j;
-	unsigned failures = 0;
 	char waiting[1024] = "";
-	size_t best = 0;
-	struct pace pace;
-	uint64_t next_filter = clock_mono_usec();
 
-	pace_init(&pace, j->n_hosts, rr->on ? PACE_FOLLOWER : PACE_LEADER);
 	for (;;) {
 		uint64_t now = clock_mono_usec(), wake;
-		if (rr->on && now >= rr->next && read_roster(r, rr, best))
-			return POLL_ROSTER;
-		if (now >= next_filter) {
-			uint64_t delay;
+		if (rendezvous_poll_roster_due(p, now) && read_roster(r, rr, p))
+			return RENDEZVOUS_ROSTER;
+		if (rendezvous_poll_filter_due(p, now)) {
 			if (hosts_reader_fetch(r, set, err, len) < 0) {
-				if (hosts_reader_throttled(r)) {
-					delay = pace_throttled(&pace);
-				} else if (++failures >= READ_FAILURES) {
-					return POLL_UNREADABLE;
-				} else {
-					delay = pace_after(&pace, best);
-				}
-			} else {
-				size_t have = take_peers(h, set);
-				failures = 0;
-				if (have == j->n_hosts)
-					return POLL_DONE;
-				say_waiting(h, set, waiting, sizeof(waiting));
-				if (have > best) {
-					/* Peers that are done may log in before this host is. */
-					write_keys(h, h->peers, have);
-					progress(have);
-					best = have;
-				}
-				delay = pace_after(&pace, have);
+				if (!rendezvous_poll_fetch_failed(p, hosts_reader_throttled(r), clock_mono_usec(), rnd()))
+					return RENDEZVOUS_UNREADABLE;
+			} else if (searched(h, set, p, waiting, sizeof(waiting))) {
+				return RENDEZVOUS_ALL_RECORDS;
 			}
-			next_filter = clock_mono_usec() + jitter(delay);
 		}
 		now = clock_mono_usec();
-		if (now >= h->deadline)
-			return POLL_DEADLINE;
-		wake = next_filter;
-		if (rr->on && rr->next < wake)
-			wake = rr->next;
-		if (h->deadline < wake)
-			wake = h->deadline;
+		if (now >= p->deadline)
+			return RENDEZVOUS_DEADLINE;
+		wake = rendezvous_poll_wake(p);
 		if (wake > now)
 			sleep_usec(wake - now);
 	}
+}
+
+/* ---- the end --------------------------------------------------------------------- */
+
+static void report_timeout(struct helper *h, const struct hostset *set, size_t have)
+{
+	const struct cluster_job *j = h->j;
+	char missing[1024], tmo[32];
+	cJSON *f = cJSON_CreateObject();
+
+	rendezvous_missing(&h->rj, set, cJSON_AddArrayToObject(f, "missing"), missing, sizeof(missing));
+	cJSON_AddNumberToObject(f, "hosts", (double)have);
+	cJSON_AddStringToObject(f, "setting", "PORTHOLE_RENDEZVOUS_TIMEOUT");
+	cJSON_AddNumberToObject(f, "timeout_s", (double)j->cfg->rendezvous_timeout);
+	snprintf(tmo, sizeof(tmo), "%llus", (unsigned long long)j->cfg->rendezvous_timeout);
+	report_log(PLOG_ERROR, "rendezvous_timeout", f,
+	       "cluster SSH: %s published no SSH keys within %s (PORTHOLE_RENDEZVOUS_TIMEOUT); SSH is set up "
+	       "for the %zu host%s that did, and the training starts now",
+	       missing, tmo, have, have == 1 ? "" : "s");
+}
+
+static void report_ready(struct helper *h, size_t have, const char *via)
+{
+	double waited = (double)(clock_mono_usec() - h->j->started_usec) / 1e6;
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(f, "hosts", (double)have);
+	cJSON_AddStringToObject(f, "trust", "keys");
+	cJSON_AddNumberToObject(f, "seconds", waited);
+	cJSON_AddStringToObject(f, "via", via);
+	report_log(PLOG_INFO, "cluster_ready", f, "cluster SSH: all %zu hosts published their keys after %.1fs", have,
+		   waited);
+}
+
+/* Write the files for the hosts known at the end, and report the result. */
+static void conclude(struct helper *h, enum rendezvous_end end, const struct hostset *set, const struct roster *ros)
+{
+	struct rendezvous_result res = rendezvous_result(end, h->j->cfg->trust);
+	size_t have;
+
+	if (end == RENDEZVOUS_ROSTER) {
+		have = rendezvous_roster_peers(&h->rj, ros, h->peers);
+		report_log(PLOG_DEBUG, NULL, NULL, "cluster SSH: %s's roster names all %zu hosts", ros->leader, have);
+	} else {
+		have = rendezvous_peers(&h->rj, set, h->peers);
+	}
+	if (res.write_files)
+		write_files(h, h->peers, have, true);
+	if (end == RENDEZVOUS_DEADLINE)
+		report_timeout(h, set, have);
+	else
+		report_ready(h, have, res.via);
+	result(res.state, res.reason, "keys", have);
 }
 
 /* Wait for every host's keys, then write the files.  A peer that finishes
@@ -606,84 +597,32 @@ static int rendezvous(struct helper *h)
 	const struct cluster_job *j = h->j;
 	struct hosts_reader *r = NULL;
 	struct hostset set = { 0 };
-	enum poll_end end = POLL_UNREADABLE;
-	const char *leader = roster_leader(j->hosts, j->n_hosts);
+	struct rendezvous_poll poll;
+	enum rendezvous_end end = RENDEZVOUS_UNREADABLE;
 	struct roster_read rr = {
 		.self = { .job = j->job, .host = j->host, .host_key = j->host_key, .client_key = h->client_key,
 			  .hosts = j->hosts, .n_hosts = j->n_hosts },
 	};
 	char err[1024] = "";
-	size_t have;
-	cJSON *f;
+	bool follow = rendezvous_role(&h->rj) == RENDEZVOUS_FOLLOWER &&
+		      roster_stream(j->job, rr.stream, sizeof(rr.stream)) == 0;
 
-	rr.on = leader && strcmp(leader, j->host) != 0 && roster_stream(j->job, rr.stream, sizeof(rr.stream)) == 0;
-	pace_init(&rr.pace, j->n_hosts, PACE_ROSTER);
+	rendezvous_poll_init(&poll, j->n_hosts, follow, clock_mono_usec(), h->deadline);
 	if (hosts_reader_new(j->log_group, j->job, &r, err, sizeof(err)) == 0) {
 		hosts_reader_paced(r);
-		end = poll_records(h, r, &set, &rr, err, sizeof(err));
+		end = poll_records(h, r, &set, &rr, &poll, err, sizeof(err));
 		/* First: the other hosts are waiting for it. */
-		if (end == POLL_DONE && leader && strcmp(leader, j->host) == 0 && j->n_hosts > 1)
+		if (rendezvous_writes_roster(&h->rj, end))
 			write_roster(h, r, &set);
 	}
 	hosts_reader_free(r);
 	free(rr.token);
-	if (end == POLL_UNREADABLE) {
-		roster_free(&rr.got);
-		records_free(&set);
-		if (j->cfg->trust == TRUST_NETWORK)
-			return network_trust(h, err);
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "error", err);
-		report_log(PLOG_ERROR, "rendezvous_failed", f,
-		       "cluster SSH: cannot read the job's records from CloudWatch: %s; the training starts without "
-		       "cluster SSH (PORTHOLE_CLUSTER_TRUST=network would trust the job's hosts by address)",
-		       err);
-		result("failed", "cloudwatch", "keys", 0);
-		return 0;
-	}
-	if (end == POLL_ROSTER) {
-		have = take_roster(h, &rr.got);
-		report_log(PLOG_DEBUG, NULL, NULL, "cluster SSH: %s's roster names all %zu hosts", rr.got.leader, have);
-	} else {
-		have = take_peers(h, &set);
-	}
-	write_files(h, h->peers, have, true);
-	if (end == POLL_DEADLINE) {
-		char missing[1024], tmo[32];
-		size_t off = 0;
-		f = cJSON_CreateObject();
-		cJSON *arr = cJSON_AddArrayToObject(f, "missing");
-		for (size_t i = 0; i < j->n_hosts; i++) {
-			struct cluster_peer ignored;
-			if (known(h, &set, i, &ignored))
-				continue;
-			cJSON_AddItemToArray(arr, cJSON_CreateString(j->hosts[i]));
-			if (off < sizeof(missing))
-				off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s%s", off ? ", " : "",
-							j->hosts[i]);
-		}
-		cJSON_AddNumberToObject(f, "hosts", (double)have);
-		cJSON_AddStringToObject(f, "setting", "PORTHOLE_RENDEZVOUS_TIMEOUT");
-		cJSON_AddNumberToObject(f, "timeout_s", (double)j->cfg->rendezvous_timeout);
-		snprintf(tmo, sizeof(tmo), "%llus", (unsigned long long)j->cfg->rendezvous_timeout);
-		report_log(PLOG_ERROR, "rendezvous_timeout", f,
-		       "cluster SSH: %s published no SSH keys within %s (PORTHOLE_RENDEZVOUS_TIMEOUT); SSH is set up "
-		       "for the %zu host%s that did, and the training starts now",
-		       missing, tmo, have, have == 1 ? "" : "s");
-		result("failed", "timeout", "keys", have);
-	} else {
-		double waited = (double)(clock_mono_usec() - j->started_usec) / 1e6;
-		f = cJSON_CreateObject();
-		cJSON_AddNumberToObject(f, "hosts", (double)have);
-		cJSON_AddStringToObject(f, "trust", "keys");
-		cJSON_AddNumberToObject(f, "seconds", waited);
-		cJSON_AddStringToObject(f, "via", end == POLL_ROSTER ? "roster" : "records");
-		report_log(PLOG_INFO, "cluster_ready", f, "cluster SSH: all %zu hosts published their keys after %.1fs",
-		       have, waited);
-		result("ready", NULL, "keys", have);
-	}
+	if (end != RENDEZVOUS_UNREADABLE)
+		conclude(h, end, &set, &rr.got);
 	roster_free(&rr.got);
 	records_free(&set);
+	if (end == RENDEZVOUS_UNREADABLE)
+		return unreadable(h, "cannot read the job's records from CloudWatch", err);
 	check_names(h);
 	return 0;
 }
@@ -704,6 +643,11 @@ int cluster_helper_main(const struct cluster_job *j)
 	cJSON_AddStringToObject(f, "pub", pub);
 	report_log(PLOG_DEBUG, CLUSTER_KEY_EVENT, f, "client key made");
 	h.client_key = pub;
+	h.rj = (struct rendezvous_job){
+		.hosts = j->hosts, .n_hosts = j->n_hosts,
+		.self = { .host = j->host, .ip = j->ip, .host_key = j->host_key, .client_key = pub, .port = j->port,
+			  .gpus = j->gpus },
+	};
 
 	h.peers = calloc(j->n_hosts, sizeof(*h.peers));
 	h.addr = calloc(j->n_hosts, sizeof(*h.addr));
@@ -711,16 +655,7 @@ int cluster_helper_main(const struct cluster_job *j)
 		rc = 1;
 		result("failed", "setup", "keys", 0);
 	} else if (j->cw_off) {
-		rc = j->cfg->trust == TRUST_NETWORK ? network_trust(&h, j->cw_off) : 0;
-		if (j->cfg->trust != TRUST_NETWORK) {
-			f = cJSON_CreateObject();
-			cJSON_AddStringToObject(f, "error", j->cw_off);
-			report_log(PLOG_ERROR, "rendezvous_failed", f,
-			       "cluster SSH: the job's records cannot be read: %s; the training starts without cluster "
-			       "SSH (PORTHOLE_CLUSTER_TRUST=network would trust the job's hosts by address)",
-			       j->cw_off);
-			result("failed", "cloudwatch", "keys", 0);
-		}
+		rc = unreadable(&h, "the job's records cannot be read", j->cw_off);
 	} else {
 		rc = rendezvous(&h);
 	}

@@ -2,12 +2,13 @@
 /* cluster_helper.h — the process PID 1 forks for PORTHOLE_CLUSTER_SSH
  * (docs/cluster.md).  It loads libssh (PID 1 never does) to make this host's
  * client key, reports the public half, then waits for the job's other hosts
- * to publish theirs in CloudWatch (FilterLogEvents through hosts_read.c,
+ * to publish theirs in CloudWatch (FilterLogEvents through hosts_reader.c,
  * which blocks: that is why this is a process of its own), writes the files
  * that make `ssh algo-2` work, and reports the result.
  *
- * It speaks to PID 1 only through session_report.h lines; three of them are
- * for PID 1 itself (cluster.c), every other one is logged there. */
+ * It speaks to PID 1 only through report.h lines; three of them are for
+ * PID 1 itself (cluster.c), every other one is logged there
+ * (relay_reader.h).  What it decides, apart from its calls: rendezvous.h. */
 #ifndef PORTHOLE_CLUSTER_HELPER_H
 #define PORTHOLE_CLUSTER_HELPER_H
 

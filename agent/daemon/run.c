@@ -423,12 +423,14 @@ int run_main(struct config *cfg, char **argv)
 	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg.ssh, &(struct session_hooks){ on_ssh_login, on_ssh_logout, &p },
 			    sockact_ssh_fd());
 	start_ssm(&p);
-	/* Before the ready record, which carries the client key. */
-	p.cluster = cluster_start(p.loop, p.reaper,
-				  &(struct cluster_params){ .cfg = &p.cfg.cluster, .log_group = p.cfg.cw.log_group, .id = &p.id, .ssh_port = sshd_port(p.sshd),
-							    .host_key = sshd_hostkey(p.sshd) ? sshd_hostkey(p.sshd)->pub : NULL,
-							    .cw_off = cloudwatch_off(&p), .done = on_cluster_done,
-							    .ud = &p });
+	/* Before the ready record, which carries the client key.  A failure
+	 * was logged; the training then starts without cluster SSH. */
+	(void)cluster_new(p.loop, p.reaper,
+			  &(struct cluster_params){ .cfg = &p.cfg.cluster, .log_group = p.cfg.cw.log_group, .id = &p.id,
+						    .ssh_port = sshd_port(p.sshd),
+						    .host_key = sshd_hostkey(p.sshd) ? sshd_hostkey(p.sshd)->pub : NULL,
+						    .cw_off = cloudwatch_off(&p), .done = on_cluster_done, .ud = &p },
+			  &p.cluster);
 
 	if (!argv) {
 		p.phase = PHASE_SERVING;

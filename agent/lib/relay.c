@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sshd_relay.c — see sshd_relay.h. */
+/* relay.c — see relay.h. */
 #include "relay.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sshd_relay.h — porthole's side of session_report.h: the lines a forked
- * SSH process writes, parsed and logged as that process meant them. */
+/* relay.h — porthole's side of report.h: the lines a forked process
+ * writes, parsed and logged as that process meant them.  relay_reader.h
+ * reads a pipe of them. */
 #ifndef PORTHOLE_SSHD_RELAY_H
 #define PORTHOLE_SSHD_RELAY_H
 

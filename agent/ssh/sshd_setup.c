@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/relay.h"
+#include "../lib/relay_reader.h"
 #include "../lib/report.h"
 
 #define SETUP_TIMEOUT_MS 10000
@@ -98,17 +98,15 @@ struct setup_read {
 	bool got;
 };
 
-static void take_line(void *ud, const char *line)
+static bool take_report(void *ud, const cJSON *o)
 {
 	struct setup_read *sr = ud;
-	cJSON *o = relay_parse(line);
-	const char *ev = o ? relay_event(o) : NULL;
+	const char *ev = relay_event(o);
 
-	if (ev && strcmp(ev, RESULT_EVENT) == 0)
-		sr->got = take_result(o, sr->hk, sr->n_keys) || sr->got;
-	else if (o)
-		relay_log(o);
-	cJSON_Delete(o);
+	if (!ev || strcmp(ev, RESULT_EVENT) != 0)
+		return false;
+	sr->got = take_result(o, sr->hk, sr->n_keys) || sr->got;
+	return true;
 }
 
 int sshd_setup(struct reaper *r, const struct ssh_settings *cfg, sshd_setup_extra_fn extra, void *ud, struct hostkey *hk,
@@ -116,7 +114,7 @@ int sshd_setup(struct reaper *r, const struct ssh_settings *cfg, sshd_setup_extr
 {
 	uint64_t deadline = clock_mono_usec() + SETUP_TIMEOUT_MS * UINT64_C(1000);
 	struct setup_read sr = { .hk = hk, .n_keys = n_keys };
-	struct relay_lines lines = { 0 };
+	struct relay_reader *reader = NULL;
 	int p[2];
 	pid_t pid;
 
@@ -134,28 +132,12 @@ int sshd_setup(struct reaper *r, const struct ssh_settings *cfg, sshd_setup_extr
 	reaper_watch(r, pid, on_helper_exit, NULL);
 	/* Read its lines until it closes the pipe.  Blocking is fine here:
 	 * this runs once, before the loop, and takes milliseconds. */
-	for (;;) {
-		uint64_t now = clock_mono_usec();
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		char chunk[4096];
-		ssize_t n;
-
-		if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) == 0) {
-			log_error("ssh: the setup process did not answer within %ds; no SSH endpoint",
-				  SETUP_TIMEOUT_MS / 1000);
-			kill(pid, SIGKILL);
-			break;
-		}
-		n = read(p[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (relay_lines_add(&lines, chunk, (size_t)n, MAX_SETUP_LINE, take_line, &sr) < 0)
-			break;
+	if (relay_reader_new(NULL, p[0], MAX_SETUP_LINE, take_report, NULL, &sr, &reader) == 0 &&
+	    relay_reader_wait(reader, deadline, NULL) == -ETIME) {
+		log_error("ssh: the setup process did not answer within %ds; no SSH endpoint", SETUP_TIMEOUT_MS / 1000);
+		kill(pid, SIGKILL);
 	}
-	close(p[0]);
-	relay_lines_clear(&lines);
+	relay_reader_free(reader);
 	if (!sr.got) {
 		log_error("ssh: no host key (see above); no SSH endpoint");
 		return -1;

@@ -138,6 +138,11 @@ def check_unit_links(problems):
             continue
         n += 1
         test, linked = m.group(1), m.group(2).split()
+        fakes = [m for m in linked if m.startswith("fakes/")]
+        for f in fakes:
+            if not os.path.exists(os.path.join(ROOT, "tests", "unit", f + ".c")):
+                fail(problems, "%s links %s, which tests/unit/ does not have" % (test, f))
+        linked = [m for m in linked if m not in fakes]
         for mod in linked:
             if mod not in modules:
                 fail(problems, "%s links %s, which is not an agent module" % (test, mod))

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# links.mk — the modules each unit test links (agent/ paths without .c).
+# links.mk — the modules each unit test links (agent/ paths without .c;
+# fakes/x is tests/unit/fakes/x.c).
 # Start from what the test calls; add a module only when the test needs
 # its real behaviour, else write a fake in tests/unit/fakes/.
 aws/test_aws_LINK := aws/arn aws/awscreds aws/awsprofile aws/awsregion aws/curllib aws/http aws/imds aws/retry lib/clock lib/strutil
@@ -9,8 +10,10 @@ cli/test_hosts_LINK := aws/arn aws/aws aws/awscreds aws/awsprofile aws/awsregion
 cloudwatch/test_cwbatch_LINK := cloudwatch/batch
 cloudwatch/test_cwevents_LINK := cloudwatch/events
 cloudwatch/test_cwlogs_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry aws/trust cloudwatch/cwlogs lib/clock lib/log lib/strutil
+cloudwatch/test_cwpub_LINK := aws/arn aws/awsprofile aws/awsregion aws/retry cloudwatch/batch cloudwatch/cwlogs cloudwatch/cwpub cloudwatch/events cloudwatch/spool lib/clock lib/log lib/strutil fakes/fake_aws
 cloudwatch/test_cwspool_LINK := cloudwatch/spool
 cluster/test_cluster_LINK := cloudwatch/records cluster/cluster_files cluster/pace lib/jsonutil lib/strutil platform/gpus ssh/nettrust
+cluster/test_rendezvous_LINK := cloudwatch/records cluster/cluster_files cluster/pace cluster/rendezvous cluster/roster lib/jsonutil lib/strutil
 cluster/test_roster_LINK := cloudwatch/records cluster/cluster_files cluster/roster lib/jsonutil lib/strutil
 daemon/test_config_LINK := daemon/config lib/duration lib/log lib/strutil
 daemon/test_control_LINK := daemon/control lib/log
@@ -20,6 +23,7 @@ init/test_spawn_LINK := init/spawn
 lib/test_duration_LINK := lib/duration
 lib/test_passwd_LINK := lib/passwd
 lib/test_relay_LINK := lib/log lib/relay
+lib/test_relay_reader_LINK := lib/clock lib/log lib/relay lib/relay_reader lib/report
 platform/test_hyperpod_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
 platform/test_identity_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
 sftp/test_sftp_dispatch_LINK := lib/log lib/passwd sftp/sftp_conn sftp/sftp_dir sftp/sftp_dispatch sftp/sftp_ext sftp/sftp_file sftp/sftp_fs sftp/sftp_handles sftp/sftp_names sftp/sftp_path sftp/sftp_reply sftp/sftp_wire

@@ -12,8 +12,13 @@ UNIT_OBJ := $(patsubst %,$(BUILD)/tests/%.o,$(UNIT_NAMES))
 
 include tests/unit/links.mk
 
+# A _LINK entry fakes/x is tests/unit/fakes/x.c; any other an agent module.
+FAKE_OBJ := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(wildcard tests/unit/fakes/*.c))
+unit_objs = $(patsubst %,$(BUILD)/agent/%.o,$(filter-out fakes/%,$(1))) $(patsubst %,$(BUILD)/tests/%.o,$(filter fakes/%,$(1)))
+-include $(FAKE_OBJ:.o=.d)
+
 define unit_template
-$(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(patsubst %,$(BUILD)/agent/%.o,$($(1)_LINK))
+$(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(call unit_objs,$($(1)_LINK))
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS_ALL) -lcmocka
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_template,$(t))))

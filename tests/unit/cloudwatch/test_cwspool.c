@@ -120,6 +120,50 @@ static void test_spool_torn_record(void **state)
 	free(dir);
 }
 
+static void test_spool_reopen_cleans_up(void **state)
+{
+	char *dir = tu_tmpdir(), *seg1 = tu_path("%s/0000000000000001.seg", dir),
+	     *empty = tu_path("%s/00000000000000ff.seg", dir), *active = tu_path("%s/0000000000000100.seg", dir),
+	     *other = tu_path("%s/notes.seg.txt", dir);
+	const struct spool_rec *r;
+	struct spool *sp;
+	struct spool_pos end;
+	size_t n;
+	int count;
+	(void)state;
+
+	/* Segments of 8 KiB: 100 records of ~120 bytes take two. */
+	assert_int_equal(spool_open(dir, 64 << 10, &sp), 0);
+	append_n(sp, 0, 100, 100);
+	assert_int_equal(spool_read(sp, 1 << 20, 80, &r, &n), 0);
+	assert_int_equal(n, 80);
+	assert_true(r[79].end.seg > 1);
+	assert_int_equal(spool_commit(sp, r[79].end), 0);
+	spool_close(sp);
+	/* Left behind as well: an empty segment, and a file of someone else's. */
+	tu_write_file(empty, "");
+	tu_write_file(other, "keep");
+	tu_write_file(seg1, "1000 {\"i\":0}\n"); /* sent already, whatever it says */
+
+	/* Reopened: what was sent and what is empty go; the rest is pending;
+	 * appends go to a fresh segment after the last one. */
+	assert_int_equal(spool_open(dir, 64 << 10, &sp), 0);
+	assert_int_equal(spool_pending(sp), 20);
+	assert_int_equal(access(seg1, F_OK), -1);
+	assert_int_equal(access(empty, F_OK), -1);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(access(active, F_OK), 0);
+	assert_int_equal(read_all(sp, &count, &end), 80);
+	assert_int_equal(count, 20);
+	spool_close(sp);
+	tu_rm_rf(dir);
+	free(seg1);
+	free(empty);
+	free(active);
+	free(other);
+	free(dir);
+}
+
 static void test_spool_bound(void **state)
 {
 	char *dir = tu_tmpdir();
@@ -163,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spool_roundtrip),
 		cmocka_unit_test(test_spool_torn_record),
+		cmocka_unit_test(test_spool_reopen_cleans_up),
 		cmocka_unit_test(test_spool_bound),
 		cmocka_unit_test(test_spool_unusable_dir),
 	};
