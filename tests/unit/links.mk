@@ -15,6 +15,7 @@ daemon/test_control_LINK := daemon/control lib/log
 daemon/test_hold_LINK := daemon/hold lib/clock lib/duration lib/log
 init/test_failure_LINK := init/failure
 init/test_spawn_LINK := init/spawn
+lib/test_backoff_LINK := lib/backoff
 lib/test_duration_LINK := lib/duration
 lib/test_relay_LINK := lib/log lib/relay
 platform/test_hyperpod_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
