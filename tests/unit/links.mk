@@ -22,4 +22,6 @@ platform/test_hyperpod_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform
 platform/test_identity_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
 sftp/test_sftp_wire_LINK := sftp/sftp_wire
 ssh/test_authkeys_LINK := lib/dynlib ssh/authkeys ssh/match ssh/sshlib
+ssh/test_chan_table_LINK := lib/dynlib ssh/authkeys ssh/chan_table ssh/match ssh/session_env ssh/sshlib
+ssh/test_session_env_LINK := ssh/session_env
 ssm/test_ssm_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry lib/clock lib/dynlib lib/log lib/strutil ssm/ssm_api ssm/ssm_log ssm/ssm_sessions
