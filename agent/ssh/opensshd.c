@@ -545,15 +545,15 @@ static unsigned free_port(void)
 	return port;
 }
 
-int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
-		   struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **out)
+int opensshd_new(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
+		 struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **ret)
 {
 	struct opensshd *o = calloc(1, sizeof(*o));
 	char sock[4096];
 	struct files fl;
 	int rc;
 
-	*out = NULL;
+	*ret = NULL;
 	if (!o)
 		return -ENOMEM;
 	if (!find_sshd(o->sshd, sizeof(o->sshd))) {
@@ -590,7 +590,7 @@ int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_setti
 	sd_event_source_set_enabled(o->check, SD_EVENT_OFF);
 	start_sshd(o);
 	*port = o->port;
-	*out = o;
+	*ret = o;
 	log_info("ssh: running %s -D -e -f %s on port %u; host key %s", o->sshd, o->config, o->port, hk->fingerprint);
 	return 0;
 }
