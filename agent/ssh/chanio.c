@@ -1,4 +1,4 @@
-/* session_io.c — see session_io.h. */
+/* chanio.c — see chanio.h. */
 #include "chanio.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* authkeys_match.c — see authkeys_match.h. */
+/* match.c — see match.h. */
 #include "match.h"
 
 #include <arpa/inet.h>
