@@ -1,40 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* curl_lib.c — see curl_lib.h. */
-#define CURL_LIB_IMPL
+/* curllib.c — see curllib.h. */
+#define CURLLIB_IMPL
 #include "curllib.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 
-#define SONAME "libcurl.so.4"
+static const char *const sonames[] = { "libcurl.so.4", NULL };
+static const struct dynlib_spec spec = { sonames, "libcurl4", "libcurl 7.75 or later" };
 
 struct curllib curllib_table;
+
+/* Every function of CURLLIB_FUNCTIONS into lib: the one place that knows
+ * they come from dlopen(). */
+static int fill(struct curllib *lib, char *err, size_t len)
+{
+#define X(f) { #f, (void **)&lib->f },
+	const struct dynlib_sym syms[] = { CURLLIB_FUNCTIONS(X) };
+#undef X
+	return dynlib_open(&lib->dl, &spec, syms, sizeof(syms) / sizeof(syms[0]), err, len);
+}
 
 int curllib_load(char *err, size_t len)
 {
 	struct curllib lib = { 0 };
 	const curl_version_info_data *v;
 
-	if (curllib_table.handle)
+	if (curllib_table.dl.handle)
 		return 0;
-	lib.handle = dlopen(SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib.handle) {
-		snprintf(err, len, "cannot load %s (Debian package libcurl4): %s", SONAME, dlerror());
+	if (fill(&lib, err, len) < 0)
 		return -1;
-	}
-#define X(f)                                                                                  \
-	if (!(*(void **)&lib.f = dlsym(lib.handle, #f))) {                                     \
-		snprintf(err, len, "%s has no %s: porthole needs libcurl 7.75 or later", SONAME, #f); \
-		dlclose(lib.handle);                                                           \
-		return -1;                                                                     \
-	}
-	CURLLIB_FUNCTIONS(X)
-#undef X
 	/* CURLOPT_AWS_SIGV4, which signs every AWS call, came with 7.75. */
 	v = lib.curl_version_info(CURLVERSION_NOW);
 	if (!v || v->version_num < 0x074b00) {
-		snprintf(err, len, "%s is libcurl %s; porthole needs 7.75 or later", SONAME, v ? v->version : "?");
-		dlclose(lib.handle);
+		snprintf(err, len, "%s is libcurl %s; porthole needs 7.75 or later", lib.dl.soname, v ? v->version : "?");
+		dynlib_close(&lib.dl);
 		return -1;
 	}
 	curllib_table = lib;

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* curl_lib.h — libcurl, loaded when porthole first publishes to AWS.
+/* curllib.h — libcurl, loaded when porthole first publishes to AWS.
  *
  * Linking libcurl would map it and its dependency tree (OpenSSL, GnuTLS,
  * Kerberos, LDAP ...) into every porthole process, about 7.5 MB of resident
  * memory in an idle PID 1 that may never talk to AWS, so it is dlopen()ed
- * instead, the way sshd_lib.h loads libssh.  Code includes this header
- * rather than <curl/curl.h> and calls libcurl by its usual names; every
- * function used must be listed here, or the binary links libcurl again
- * (`ldd porthole` shows it).
+ * instead (lib/dynlib.h), the way ssh/sshlib.h loads libssh.  Code includes
+ * this header rather than <curl/curl.h> and calls libcurl by its usual
+ * names; every function used must be listed here, or the binary links
+ * libcurl again (`ldd porthole` shows it).
  *
  * curl.h turns curl_easy_setopt and friends into type-checking macros under
  * GCC, which would hide the names mapped below: hence CURL_DISABLE_TYPECHECK.
@@ -15,12 +15,14 @@
  * which are #undef'd before the mapping.
  *
  * curllib_table is written once, by curllib_load(), and only read afterwards. */
-#ifndef PORTHOLE_CURL_LIB_H
-#define PORTHOLE_CURL_LIB_H
+#ifndef PORTHOLE_CURLLIB_H
+#define PORTHOLE_CURLLIB_H
 
 #include <stddef.h>
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+
+#include "../lib/dynlib.h"
 
 #define CURLLIB_FUNCTIONS(X) \
 	X(curl_easy_cleanup) \
@@ -48,7 +50,7 @@
 	X(curl_version_info)
 
 struct curllib {
-	void *handle;
+	struct dynlib dl;
 #define X(f) __typeof__(f) *f;
 	CURLLIB_FUNCTIONS(X)
 #undef X
@@ -59,7 +61,7 @@ extern struct curllib curllib_table;
 /* Load libcurl (7.75 or later) if not loaded yet: 0, or -1 with why in err. */
 int curllib_load(char *err, size_t len);
 
-#ifndef CURL_LIB_IMPL
+#ifndef CURLLIB_IMPL
 #undef curl_easy_getinfo
 #undef curl_easy_setopt
 #undef curl_multi_setopt

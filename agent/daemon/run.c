@@ -419,9 +419,10 @@ int run_main(struct config *cfg, char **argv)
 	open_control(&p);
 	/* After the control socket: the fetched keys live in its directory. */
 	start_s3keys(&p);
-	/* Listening before the ready record, which names port and host key. */
-	p.sshd = sshd_start(p.loop, p.reaper, &p.cfg.ssh, &(struct session_hooks){ on_ssh_login, on_ssh_logout, &p },
-			    sockact_ssh_fd());
+	/* Listening before the ready record, which names port and host key.
+	 * Failures are said there; the training goes on without SSH. */
+	sshd_new(p.loop, p.reaper, &p.cfg.ssh, &(struct session_hooks){ on_ssh_login, on_ssh_logout, &p }, sockact_ssh_fd(),
+		 &p.sshd);
 	start_ssm(&p);
 	/* Before the ready record, which carries the client key.  A failure
 	 * was logged; the training then starts without cluster SSH. */

@@ -8,7 +8,7 @@
  *
  * The sources, in order: PORTHOLE_AUTHORIZED_KEYS (or the hyperparameter),
  * PORTHOLE_AUTHORIZED_KEYS_FILE, /etc/porthole/authorized_keys and the
- * user's ~/.ssh/authorized_keys.  Needs libssh loaded (sshd_lib.h). */
+ * user's ~/.ssh/authorized_keys.  Needs libssh loaded (sshlib.h). */
 #ifndef PORTHOLE_AUTHKEYS_H
 #define PORTHOLE_AUTHKEYS_H
 

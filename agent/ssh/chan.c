@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* session_chan.c — see session_chan.h. */
+/* chan.c — see chan.h.
+ *
+ * libssh calls one callback per request; each callback only packs what the
+ * request carries into a struct req and hands it to request(), where the
+ * table in chan_table.c decides and the handler in this file's table acts. */
 #include "chan.h"
 
 #include <errno.h>
@@ -14,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "chan_table.h"
 #include "chanio.h"
 
 #include "../init/spawn.h"
@@ -36,42 +41,23 @@ struct chan {
 	bool requested;            /* a client request since the last tick */
 	int wstatus;
 	int exec_errno;
-	char what[32];             /* shell, exec, subsystem sftp */
+	char what[32];             /* shell, exec, sftp */
+};
+
+/* A request, as libssh gave it; which members are set depends on type. */
+struct req {
+	enum chan_req type;
+	const char *arg;           /* pty-req: TERM; env: the name; exec: the command; subsystem, signal: the name */
+	const char *value;         /* env: the value */
+	struct winsize ws;         /* pty-req, window-change */
 };
 
 /* ---- starting the command ------------------------------------------------ */
 
-static void child_exec(struct chan *sc, const char *path, char *const argv[], char *const envp[], const char *dir,
-		       int fds[3], int errfd)
-{
-	sigset_t none;
-
-	/* A session of its own: ^C on the pty reaches its foreground job,
-	 * and signal requests reach its whole group. */
-	setsid();
-	if (sc->slave >= 0) {
-		ioctl(sc->slave, TIOCSCTTY, 0);
-		fds[0] = fds[1] = fds[2] = sc->slave;
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
-			_exit(126);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (chdir(dir) < 0 && chdir("/") < 0) {
-		/* "/" always exists */
-	}
-	/* Nothing of porthole's or of other sessions leaks into the command. */
-	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execve(path, argv, envp);
-	int err = errno;
-	if (write(errfd, &err, sizeof(err)) < 0) {
-		/* nothing left to tell it with */
-	}
-	_exit(spawn_exec_failure_code(err));
-}
+/* Between the command and the channel without a pty: [0] read end, [1] write end. */
+struct pipes {
+	int in[2], out[2], err[2];
+};
 
 static void on_exit_(void *ud, pid_t pid, int wstatus)
 {
@@ -88,127 +74,86 @@ static int nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static int make_env(struct chan *sc, struct envb *e, const char *original)
+/* The audit event: who runs what, from where, with which key. */
+static void audit(const struct chan *sc, const struct chan_command *cmd)
 {
 	const struct session_ctx *ctx = sc->ctx;
-	char conn[256], client[160];
-	int rc = session_env_init(e);
-
-	snprintf(conn, sizeof(conn), "%s %u %s %u", ctx->peer, ctx->peer_port, ctx->local, ctx->local_port);
-	snprintf(client, sizeof(client), "%s %u %u", ctx->peer, ctx->peer_port, ctx->local_port);
-	rc = rc ?: session_env_set(e, "HOME", ctx->user.home);
-	rc = rc ?: session_env_set(e, "USER", ctx->user.name);
-	rc = rc ?: session_env_set(e, "LOGNAME", ctx->user.name);
-	rc = rc ?: session_env_set(e, "SHELL", ctx->user.shell);
-	rc = rc ?: session_env_set(e, "SSH_CONNECTION", conn);
-	rc = rc ?: session_env_set(e, "SSH_CLIENT", client);
-	if (sc->slave >= 0) {
-		rc = rc ?: session_env_set(e, "SSH_TTY", sc->tty);
-		rc = rc ?: session_env_set(e, "TERM", sc->term[0] ? sc->term : "xterm");
-	}
-	for (size_t i = 0; !rc && i < sc->client_env.n; i++)
-		rc = session_env_put(e, sc->client_env.v[i]);
-	for (size_t i = 0; !rc && ctx->key->o.environment && ctx->key->o.environment[i]; i++)
-		rc = session_env_put(e, ctx->key->o.environment[i]);
-	if (!rc && original)
-		rc = session_env_set(e, "SSH_ORIGINAL_COMMAND", original);
-	return rc;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
-/* kind: "shell", "exec" or "subsystem"; arg: the command or subsystem name. */
-static int start(struct chan *sc, const char *kind, const char *arg)
-{
-	const struct session_ctx *ctx = sc->ctx;
-	const char *forced = ctx->key->o.command, *shell = ctx->user.shell, *path;
-	char argv0[1100], dir[4096], *argv[4] = { NULL };
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	struct envb env = { 0 };
-	pid_t pid;
-	ssize_t n;
-	bool sftp = strcmp(kind, "subsystem") == 0;
-
-	sc->requested = true;
-	if (sc->pid || sc->finished)
-		return -1;
-	if (sftp && strcmp(arg, "sftp") != 0) {
-		report_log(PLOG_INFO, NULL, NULL, "ssh %s:%u: unknown subsystem \"%s\" refused", ctx->peer, ctx->peer_port,
-		       arg);
-		return -1;
-	}
-	snprintf(sc->what, sizeof(sc->what), "%s", sftp ? "sftp" : kind);
-
-	/* What to run. */
-	if (forced) {
-		path = shell;
-		argv[0] = (char *)shell;
-		argv[1] = "-c";
-		argv[2] = (char *)forced;
-	} else if (sftp && ctx->cfg->sftp_server) {
-		path = ctx->cfg->sftp_server;
-		argv[0] = (char *)path;
-	} else if (sftp) {
-		path = "/proc/self/exe";
-		argv[0] = "porthole";
-		argv[1] = "sftp-server";
-	} else if (arg) {
-		path = shell;
-		argv[0] = (char *)shell;
-		argv[1] = "-c";
-		argv[2] = (char *)arg;
-	} else {
-		/* A login shell: "-bash" as argv[0]. */
-		snprintf(argv0, sizeof(argv0), "-%s", base_name(shell));
-		path = shell;
-		argv[0] = argv0;
-	}
-
 	cJSON *f = cJSON_CreateObject();
+
 	cJSON_AddStringToObject(f, "user", ctx->user.name);
 	cJSON_AddStringToObject(f, "addr", ctx->peer);
 	cJSON_AddStringToObject(f, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(f, "request", sc->what);
-	if (arg && !sftp)
-		cJSON_AddStringToObject(f, "command", arg);
-	if (forced)
-		cJSON_AddStringToObject(f, "forced_command", forced);
+	cJSON_AddStringToObject(f, "request", cmd->what);
+	if (cmd->command)
+		cJSON_AddStringToObject(f, "command", cmd->command);
+	if (cmd->forced)
+		cJSON_AddStringToObject(f, "forced_command", cmd->forced);
 	cJSON_AddBoolToObject(f, "pty", sc->slave >= 0);
 	report_log(PLOG_INFO, "ssh_request", f, "ssh: %s from %s:%u: %s%s%s%s%s", ctx->user.name, ctx->peer,
-	       ctx->peer_port, sc->what, arg && !sftp ? " \"" : "", arg && !sftp ? arg : "",
-	       arg && !sftp ? "\"" : "", forced ? " (forced command)" : "");
+		   ctx->peer_port, cmd->what, cmd->command ? " \"" : "", cmd->command ? cmd->command : "",
+		   cmd->command ? "\"" : "", cmd->forced ? " (forced command)" : "");
+}
 
-	if (make_env(sc, &env, forced ? (arg && !sftp ? arg : "") : NULL) < 0)
-		goto fail;
-	if (sc->slave < 0 && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
-		goto fail;
-	if (pipe2(ep, O_CLOEXEC) < 0)
-		goto fail;
-	session_env_workdir(ctx->cfg, &ctx->user, dir, sizeof(dir));
-	pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0) {
-		int fds[3] = { in[0], out[1], err[1] };
-		close(ep[0]);
-		child_exec(sc, path, argv, env.v, dir, fds, ep[1]);
+static int login_env(const struct chan *sc, struct envb *e, const char *original)
+{
+	const struct session_ctx *ctx = sc->ctx;
+	struct session_login l = {
+		.user = &ctx->user, .peer = ctx->peer, .peer_port = ctx->peer_port, .local = ctx->local,
+		.local_port = ctx->local_port, .tty = sc->slave >= 0 ? sc->tty : NULL, .term = sc->term,
+		.client_env = &sc->client_env, .key_env = ctx->key->o.environment, .original = original,
+	};
+
+	return session_env_login(e, &l);
+}
+
+static int open_pipes(struct pipes *p)
+{
+	if (pipe2(p->in, O_CLOEXEC) < 0 || pipe2(p->out, O_CLOEXEC) < 0 || pipe2(p->err, O_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_pipes(struct pipes *p)
+{
+	int *fds[] = { p->in, p->out, p->err };
+
+	for (size_t i = 0; i < 3; i++) {
+		for (int j = 0; j < 2; j++) {
+			if (fds[i][j] >= 0)
+				close(fds[i][j]);
+			fds[i][j] = -1;
+		}
 	}
-	close(ep[1]);
-	do
-		n = read(ep[0], &sc->exec_errno, sizeof(sc->exec_errno));
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n != (ssize_t)sizeof(sc->exec_errno))
-		sc->exec_errno = 0;
-	session_env_free(&env);
-	sc->pid = pid;
-	if (reaper_watch(ctx->reaper, pid, on_exit_, sc) < 0)
-		goto fail_started;
+}
 
+/* Fork and exec it in a session of its own (^C on the pty reaches its
+ * foreground job, signal requests its whole group), on the pty or the
+ * pipes, with nothing else of porthole's or of other sessions. */
+static int spawn(struct chan *sc, const struct chan_command *cmd, const struct envb *env, const struct pipes *p)
+{
+	const struct session_ctx *ctx = sc->ctx;
+	const int pty[3] = { sc->slave, sc->slave, sc->slave }, fds[3] = { p->in[0], p->out[1], p->err[1] };
+	char dir[4096];
+	struct spawn_opts o = { .path = cmd->path, .envp = env->v, .dir = dir, .stdio = sc->slave >= 0 ? pty : fds,
+				.new_session = true, .close_fds = true };
+	pid_t pid;
+	int rc;
+
+	session_env_workdir(ctx->cfg, &ctx->user, dir, sizeof(dir));
+	rc = spawn_start(cmd->argv, &o, &pid, &sc->exec_errno);
+	if (rc < 0)
+		return rc;
+	sc->pid = pid;
+	rc = reaper_watch(ctx->reaper, pid, on_exit_, sc);
+	if (rc < 0)
+		kill(-pid, SIGKILL);
+	return rc;
+}
+
+/* The command runs with its ends of the pty or pipes; ours become the
+ * channel's plumbing. */
+static void wire(struct chan *sc, struct pipes *p)
+{
 	if (sc->slave >= 0) {
 		close(sc->slave);
 		sc->slave = -1;
@@ -216,45 +161,191 @@ static int start(struct chan *sc, const char *kind, const char *arg)
 		nonblock(sc->master);
 		sc->io.wfd = sc->io.rfd[0] = sc->master;
 		sc->master = -1;
-	} else {
-		close(in[0]);
-		close(out[1]);
-		close(err[1]);
-		fcntl(out[0], F_SETPIPE_SZ, PIPE_SIZE);
-		nonblock(in[1]);
-		nonblock(out[0]);
-		nonblock(err[0]);
-		sc->io.wfd = in[1];
-		sc->io.rfd[0] = out[0];
-		sc->io.rfd[1] = err[0];
+		return;
 	}
+	close(p->in[0]);
+	close(p->out[1]);
+	close(p->err[1]);
+	fcntl(p->out[0], F_SETPIPE_SZ, PIPE_SIZE);
+	nonblock(p->in[1]);
+	nonblock(p->out[0]);
+	nonblock(p->err[0]);
+	sc->io.wfd = p->in[1];
+	sc->io.rfd[0] = p->out[0];
+	sc->io.rfd[1] = p->err[0];
+}
+
+/* shell, exec, subsystem: what runs is the table's choice (the key's
+ * command="…" first). */
+static int start(struct chan *sc, const struct req *rq)
+{
+	const struct session_ctx *ctx = sc->ctx;
+	struct pipes p = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct chan_command cmd;
+	struct envb env = { 0 };
+	int rc;
+
+	chan_table_command(&cmd, rq->type, rq->arg, &ctx->key->o, ctx->user.shell, ctx->cfg->sftp_server);
+	snprintf(sc->what, sizeof(sc->what), "%s", cmd.what);
+	audit(sc, &cmd);
+	rc = login_env(sc, &env, cmd.original);
+	if (rc == 0 && sc->slave < 0)
+		rc = open_pipes(&p);
+	if (rc == 0)
+		rc = spawn(sc, &cmd, &env, &p);
+	session_env_free(&env);
+	if (rc < 0) {
+		report_log(PLOG_ERROR, NULL, NULL, "ssh %s:%u: cannot start %s: %s", ctx->peer, ctx->peer_port, sc->what,
+			   strerror(-rc));
+		close_pipes(&p);
+		return -1;
+	}
+	wire(sc, &p);
 	if (sc->exec_errno) {
 		char msg[1200];
-		int len = snprintf(msg, sizeof(msg), "porthole: cannot run %s: %s\r\n", path, strerror(sc->exec_errno));
+		int len = snprintf(msg, sizeof(msg), "porthole: cannot run %s: %s\r\n", cmd.path, strerror(sc->exec_errno));
 		ssh_channel_write_stderr(sc->ch, msg, (uint32_t)len);
-		report_log(PLOG_WARN, NULL, NULL, "ssh %s:%u: cannot run %s: %s", ctx->peer, ctx->peer_port, path,
-		       strerror(sc->exec_errno));
+		report_log(PLOG_WARN, NULL, NULL, "ssh %s:%u: cannot run %s: %s", ctx->peer, ctx->peer_port, cmd.path,
+			   strerror(sc->exec_errno));
 	}
 	return 0;
+}
 
-fail_started:
-	kill(-pid, SIGKILL);
-fail:
-	report_log(PLOG_ERROR, NULL, NULL, "ssh %s:%u: cannot start %s: %s", ctx->peer, ctx->peer_port, sc->what,
-	       strerror(errno ? errno : ENOMEM));
-	session_env_free(&env);
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
+/* ---- the other requests ---------------------------------------------------- */
+
+static int open_pty(struct chan *sc, const struct req *rq)
+{
+	/* The kernel's default modes (echo, icanon, isig, ^C, ^? erase) are
+	 * what clients expect; libssh 0.10 does not pass on the client's own. */
+	if (openpty(&sc->master, &sc->slave, sc->tty, NULL, &rq->ws) < 0) {
+		report_log(PLOG_ERROR, NULL, NULL, "ssh %s:%u: cannot allocate a pty: %s", sc->ctx->peer,
+			   sc->ctx->peer_port, strerror(errno));
+		sc->master = sc->slave = -1;
+		return -1;
+	}
+	fcntl(sc->master, F_SETFD, FD_CLOEXEC);
+	fcntl(sc->slave, F_SETFD, FD_CLOEXEC);
+	snprintf(sc->term, sizeof(sc->term), "%s", rq->arg && *rq->arg ? rq->arg : "xterm");
+	return 0;
+}
+
+static int resize_pty(struct chan *sc, const struct req *rq)
+{
+	int fd = sc->master >= 0 ? sc->master : sc->on_pty ? sc->io.rfd[0] : -1;
+
+	if (fd >= 0)
+		ioctl(fd, TIOCSWINSZ, &rq->ws);
+	return 0;
+}
+
+static int take_env(struct chan *sc, const struct req *rq)
+{
+	return session_env_set(&sc->client_env, rq->arg, rq->value) < 0 ? -1 : 0;
+}
+
+static int send_signal(struct chan *sc, const struct req *rq)
+{
+	kill(-sc->pid, chan_table_signal(rq->arg));
+	return 0;
+}
+
+/* The handlers, by request; chan_table.c has their names and policies. */
+static int (*const handlers[CHAN_REQ_N])(struct chan *sc, const struct req *rq) = {
+	[CHAN_REQ_PTY] = open_pty,
+	[CHAN_REQ_WINDOW_CHANGE] = resize_pty,
+	[CHAN_REQ_ENV] = take_env,
+	[CHAN_REQ_SHELL] = start,
+	[CHAN_REQ_EXEC] = start,
+	[CHAN_REQ_SUBSYSTEM] = start,
+	[CHAN_REQ_SIGNAL] = send_signal,
+};
+
+/* Every request: 0, or -1 to refuse it. */
+static int request(struct chan *sc, const struct req *rq)
+{
+	const struct session_ctx *ctx = sc->ctx;
+	const struct chan_state st = {
+		.started = sc->pid != 0,
+		.running = sc->pid && !sc->exited,
+		.pty = sc->slave >= 0 || sc->on_pty,
+		.n_env = sc->client_env.n,
+	};
+
+	/* Requests are traffic too: a slow start is not an idle session. */
+	sc->requested = true;
+	switch (chan_table_decide(rq->type, &ctx->key->o, &st, rq->arg)) {
+	case CHAN_GO:
+		return handlers[rq->type](sc, rq);
+	case CHAN_REFUSE_KEY:
+		report_log(PLOG_INFO, NULL, NULL, "ssh %s:%u: %s refused (%s on the key)", ctx->peer, ctx->peer_port,
+			   chan_table_req_what(rq->type), chan_table_req_refused_by(rq->type, &ctx->key->o));
+		return -1;
+	case CHAN_REFUSE_UNKNOWN:
+		report_log(PLOG_INFO, NULL, NULL, "ssh %s:%u: unknown %s \"%s\" refused", ctx->peer, ctx->peer_port,
+			   chan_table_req_what(rq->type), rq->arg ? rq->arg : "");
+		return -1;
+	case CHAN_REFUSE:
+		break;
 	}
 	return -1;
 }
 
-/* ---- channel requests ------------------------------------------------------ */
+/* ---- libssh's callbacks ---------------------------------------------------- */
+
+static struct winsize winsize(int cols, int rows, int px, int py)
+{
+	return (struct winsize){ .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
+				 .ws_xpixel = (unsigned short)px, .ws_ypixel = (unsigned short)py };
+}
+
+static int on_pty(ssh_session s, ssh_channel ch, const char *term, int cols, int rows, int px, int py, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return request(ud, &(struct req){ .type = CHAN_REQ_PTY, .arg = term, .ws = winsize(cols, rows, px, py) });
+}
+
+static int on_window(ssh_session s, ssh_channel ch, int cols, int rows, int px, int py, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return request(ud, &(struct req){ .type = CHAN_REQ_WINDOW_CHANGE, .ws = winsize(cols, rows, px, py) });
+}
+
+static int on_env(ssh_session s, ssh_channel ch, const char *name, const char *value, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return request(ud, &(struct req){ .type = CHAN_REQ_ENV, .arg = name, .value = value });
+}
+
+static int on_shell(ssh_session s, ssh_channel ch, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return request(ud, &(struct req){ .type = CHAN_REQ_SHELL });
+}
+
+static int on_exec(ssh_session s, ssh_channel ch, const char *cmd, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return request(ud, &(struct req){ .type = CHAN_REQ_EXEC, .arg = cmd });
+}
+
+static int on_subsystem(ssh_session s, ssh_channel ch, const char *name, void *ud)
+{
+	(void)s;
+	(void)ch;
+	return request(ud, &(struct req){ .type = CHAN_REQ_SUBSYSTEM, .arg = name });
+}
+
+static void on_signal(ssh_session s, ssh_channel ch, const char *signame, void *ud)
+{
+	(void)s;
+	(void)ch;
+	request(ud, &(struct req){ .type = CHAN_REQ_SIGNAL, .arg = signame });
+}
 
 static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *ud)
 {
@@ -277,114 +368,17 @@ static void on_close(ssh_session s, ssh_channel ch, void *ud)
 	((struct chan *)ud)->remote_closed = true;
 }
 
-static void on_signal(ssh_session s, ssh_channel ch, const char *signame, void *ud)
-{
-	struct chan *sc = ud;
-	char name[32];
-	(void)s;
-	(void)ch;
-
-	snprintf(name, sizeof(name), "%s", signame);
-	for (int sig = 1; sig < NSIG; sig++) {
-		const char *abbrev = sigabbrev_np(sig);
-		if (abbrev && strcmp(abbrev, name) == 0 && sc->pid && !sc->exited) {
-			kill(-sc->pid, sig);
-			return;
-		}
-	}
-}
-
-static int on_pty(ssh_session s, ssh_channel ch, const char *term, int cols, int rows, int px, int py, void *ud)
-{
-	struct chan *sc = ud;
-	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
-			      .ws_xpixel = (unsigned short)px, .ws_ypixel = (unsigned short)py };
-	(void)s;
-	(void)ch;
-
-	sc->requested = true;
-
-	if (sc->pid || sc->slave >= 0)
-		return -1;
-	if (sc->ctx->key->o.no_pty) {
-		report_log(PLOG_INFO, NULL, NULL, "ssh %s:%u: pty refused (no-pty on the key)", sc->ctx->peer,
-		       sc->ctx->peer_port);
-		return -1;
-	}
-	/* The kernel's default modes (echo, icanon, isig, ^C, ^? erase) are
-	 * what clients expect; libssh 0.10 does not pass on the client's own. */
-	if (openpty(&sc->master, &sc->slave, sc->tty, NULL, &ws) < 0) {
-		report_log(PLOG_ERROR, NULL, NULL, "ssh %s:%u: cannot allocate a pty: %s", sc->ctx->peer,
-		       sc->ctx->peer_port, strerror(errno));
-		sc->master = sc->slave = -1;
-		return -1;
-	}
-	fcntl(sc->master, F_SETFD, FD_CLOEXEC);
-	fcntl(sc->slave, F_SETFD, FD_CLOEXEC);
-	snprintf(sc->term, sizeof(sc->term), "%s", term && *term ? term : "xterm");
-	return 0;
-}
-
-static int on_window(ssh_session s, ssh_channel ch, int cols, int rows, int px, int py, void *ud)
-{
-	struct chan *sc = ud;
-	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
-			      .ws_xpixel = (unsigned short)px, .ws_ypixel = (unsigned short)py };
-	int fd = sc->master >= 0 ? sc->master : sc->on_pty ? sc->io.rfd[0] : -1;
-	(void)s;
-	(void)ch;
-
-	sc->requested = true;
-
-	if (fd >= 0)
-		ioctl(fd, TIOCSWINSZ, &ws);
-	return 0;
-}
-
-static int on_shell(ssh_session s, ssh_channel ch, void *ud)
-{
-	(void)s;
-	(void)ch;
-	return start(ud, "shell", NULL);
-}
-
-static int on_exec(ssh_session s, ssh_channel ch, const char *cmd, void *ud)
-{
-	(void)s;
-	(void)ch;
-	return start(ud, "exec", cmd);
-}
-
-static int on_subsystem(ssh_session s, ssh_channel ch, const char *name, void *ud)
-{
-	(void)s;
-	(void)ch;
-	return start(ud, "subsystem", name);
-}
-
-static int on_env(ssh_session s, ssh_channel ch, const char *name, const char *value, void *ud)
-{
-	struct chan *sc = ud;
-	(void)s;
-	(void)ch;
-
-	sc->requested = true;
-
-	if (sc->pid || !session_env_client_may_set(name) || sc->client_env.n >= 64)
-		return -1;
-	return session_env_set(&sc->client_env, name, value) < 0 ? -1 : 0;
-}
-
-struct chan *chan_new(const struct session_ctx *ctx)
+int chan_new(const struct session_ctx *ctx, struct chan **ret)
 {
 	struct chan *sc = calloc(1, sizeof(*sc));
 
+	*ret = NULL;
 	if (!sc)
-		return NULL;
+		return -ENOMEM;
 	sc->ch = ssh_channel_new(ctx->s);
 	if (!sc->ch) {
 		free(sc);
-		return NULL;
+		return -ENOMEM;
 	}
 	sc->ctx = ctx;
 	sc->master = sc->slave = -1;
@@ -402,7 +396,8 @@ struct chan *chan_new(const struct session_ctx *ctx)
 	sc->cb.channel_env_request_function = on_env;
 	ssh_callbacks_init(&sc->cb);
 	ssh_set_channel_callbacks(sc->ch, &sc->cb);
-	return sc;
+	*ret = sc;
+	return 0;
 }
 
 ssh_channel chan_channel(const struct chan *sc)
@@ -429,7 +424,6 @@ bool chan_tick(struct chan *sc, uint64_t *last_activity)
 	/* The client closed it: chan_free ends what still runs. */
 	if (sc->remote_closed)
 		return true;
-	/* Requests are traffic too: a slow start is not an idle session. */
 	if (sc->requested) {
 		sc->requested = false;
 		*last_activity = clock_mono_usec();

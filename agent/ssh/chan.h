@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* session_chan.h — a "session" channel: a shell or a command, on a pty or on
- * pipes, or the sftp subsystem; env requests, signals, window changes, and
- * exit-status or exit-signal when the command ends.  Honours the key's
- * command="…" and no-pty options. */
-#ifndef PORTHOLE_SESSION_CHAN_H
-#define PORTHOLE_SESSION_CHAN_H
+/* chan.h — a "session" channel: a shell or a command, on a pty or on pipes,
+ * or the sftp subsystem; env requests, signals, window changes, and
+ * exit-status or exit-signal when the command ends.  Which requests it
+ * takes, when, and what the key's command="…" and no-pty change, is
+ * chan_table.h's; the command starts through init/spawn.h. */
+#ifndef PORTHOLE_CHAN_H
+#define PORTHOLE_CHAN_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,9 +14,9 @@
 
 struct chan;
 
-/* A new channel with its callbacks set, for libssh to accept; NULL if out
- * of memory. */
-struct chan *chan_new(const struct session_ctx *ctx);
+/* A new channel with its callbacks set, for libssh to accept: 0, or
+ * -ENOMEM. */
+int chan_new(const struct session_ctx *ctx, struct chan **ret);
 ssh_channel chan_channel(const struct chan *sc);
 
 /* Between polls: move data, and finish when the command has ended and its

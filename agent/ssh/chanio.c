@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* session_io.c — see session_io.h. */
+/* chanio.c — see chanio.h. */
 #include "chanio.h"
 
 #include <errno.h>

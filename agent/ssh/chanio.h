@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* session_io.h — a channel's plumbing in a session process: bytes between a
+/* chanio.h — a channel's plumbing in a session process: bytes between a
  * libssh channel and local file descriptors, both ways, with flow control
  * both ways and EOF passed through.
  *
@@ -16,8 +16,8 @@
  * nothing piles up in libssh.  From the client, data that wfd cannot take yet
  * stays in a bounded buffer, then in libssh, whose window then stops growing,
  * so a slow reader slows the client instead of filling memory. */
-#ifndef PORTHOLE_SESSION_IO_H
-#define PORTHOLE_SESSION_IO_H
+#ifndef PORTHOLE_CHANIO_H
+#define PORTHOLE_CHANIO_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chan_table.h"
 #include "chanio.h"
 
 #include "../lib/clock.h"
@@ -146,7 +147,7 @@ struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg)
 {
 	const char *host = ssh_message_channel_request_open_destination(msg);
 	int port = ssh_message_channel_request_open_destination_port(msg);
-	const char *why = NULL;
+	const char *why = NULL, *refused_by;
 	struct forward *f;
 	ssh_channel ch;
 	int fd;
@@ -157,14 +158,13 @@ struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg)
 	cJSON_AddStringToObject(fl, "user", ctx->user.name);
 	cJSON_AddStringToObject(fl, "addr", ctx->peer);
 	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(fl, "request", "direct-tcpip");
+	cJSON_AddStringToObject(fl, "request", chan_table_kind_name(CHAN_DIRECT_TCPIP));
 	cJSON_AddStringToObject(fl, "host", host);
 	cJSON_AddNumberToObject(fl, "port", port);
-	if (!authkeys_may_open(&ctx->key->o, host, (unsigned)port)) {
-		cJSON_AddStringToObject(fl, "refused", ctx->key->o.no_port_forwarding ? "no-port-forwarding" : "permitopen");
+	if ((refused_by = chan_table_refused_by(CHAN_DIRECT_TCPIP, &ctx->key->o, host, (unsigned)port))) {
+		cJSON_AddStringToObject(fl, "refused", refused_by);
 		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d refused by the key's %s",
-		       ctx->user.name, ctx->peer, ctx->peer_port, host, port,
-		       ctx->key->o.no_port_forwarding ? "no-port-forwarding" : "permitopen");
+		       ctx->user.name, ctx->peer, ctx->peer_port, host, port, refused_by);
 		return NULL;
 	}
 	fd = connect_to(host, (unsigned)port, &why);
@@ -244,7 +244,7 @@ struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_messa
 {
 	const char *addr = ssh_message_global_request_address(msg);
 	int port = ssh_message_global_request_port(msg);
-	const char *why = NULL;
+	const char *why = NULL, *refused_by;
 	struct forward_listener *l;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -258,12 +258,12 @@ struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_messa
 	cJSON_AddStringToObject(fl, "user", ctx->user.name);
 	cJSON_AddStringToObject(fl, "addr", ctx->peer);
 	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(fl, "request", "tcpip-forward");
+	cJSON_AddStringToObject(fl, "request", chan_table_kind_name(CHAN_TCPIP_FORWARD));
 	cJSON_AddStringToObject(fl, "listen_host", addr);
 	cJSON_AddNumberToObject(fl, "listen_port", port);
-	if (!authkeys_may_listen(&ctx->key->o, *addr ? addr : "localhost", (unsigned)port)) {
-		cJSON_AddStringToObject(fl, "refused", ctx->key->o.no_port_forwarding ? "no-port-forwarding" :
-											 "permitlisten");
+	if ((refused_by = chan_table_refused_by(CHAN_TCPIP_FORWARD, &ctx->key->o, *addr ? addr : "localhost",
+						(unsigned)port))) {
+		cJSON_AddStringToObject(fl, "refused", refused_by);
 		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: listen on %s:%d refused by the key's options",
 		       ctx->user.name, ctx->peer, ctx->peer_port, addr, port);
 		return NULL;

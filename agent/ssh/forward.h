@@ -2,9 +2,9 @@
 /* forward.h — TCP forwarding for one SSH connection: direct-tcpip channels
  * (ssh -L, ssh -D, VS Code Remote-SSH, Jupyter, debugpy) and tcpip-forward
  * listeners (ssh -R).  The key's no-port-forwarding, permitopen="…" and
- * permitlisten="…" apply.  ssh -R listens on loopback only, whatever address
- * the client asks for, unless PORTHOLE_SSH_GATEWAY_PORTS=1 (sshd's
- * GatewayPorts). */
+ * permitlisten="…" apply (chan_table.h decides).  ssh -R listens on
+ * loopback only, whatever address the client asks for, unless
+ * PORTHOLE_SSH_GATEWAY_PORTS=1 (sshd's GatewayPorts). */
 #ifndef PORTHOLE_FORWARD_H
 #define PORTHOLE_FORWARD_H
 

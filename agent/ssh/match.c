@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* authkeys_match.c — see authkeys_match.h. */
+/* match.c — see match.h. */
 #include "match.h"
 
 #include <arpa/inet.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* authkeys_match.h — the matching rules of authorized_keys options, as
+/* match.h — the matching rules of authorized_keys options, as
  * OpenSSH defines them: pattern lists for from="…" and host:port lists for
  * permitopen="…" / permitlisten="…".  Pure functions, no I/O. */
-#ifndef PORTHOLE_AUTHKEYS_MATCH_H
-#define PORTHOLE_AUTHKEYS_MATCH_H
+#ifndef PORTHOLE_MATCH_H
+#define PORTHOLE_MATCH_H
 
 #include <stdbool.h>
 

@@ -21,12 +21,15 @@
 #include "sshd_setup.h"
 
 #include "../init/spawn.h"
+#include "../lib/backoff.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/report.h"
 
+/* Restart delays double from 1 s up to 60 s; a run of 60 s resets them. */
 #define RESTART_MIN_USEC (1 * USEC_PER_SEC)
 #define RESTART_MAX_USEC (60 * USEC_PER_SEC)
+#define STABLE_RUN_USEC (60 * USEC_PER_SEC)
 #define MAX_LOGINS 256
 /* sshd does not log a client that vanished while its command runs: while
  * logins are open, check this often that their TCP connections still are. */
@@ -53,8 +56,7 @@ struct opensshd {
 	char config[4200];
 	unsigned port;
 	pid_t pid;                 /* 0 while not running */
-	uint64_t started;
-	uint64_t restart_delay;
+	struct backoff backoff;
 	sd_event_source *restart;
 	sd_event_source *check;
 	struct relay *relays;
@@ -454,18 +456,15 @@ static void on_sshd_exit(void *ud, pid_t pid, int wstatus)
 {
 	struct opensshd *o = ud;
 	char how[128];
+	uint64_t delay;
 	(void)pid;
 
 	o->pid = 0;
 	spawn_describe_status(wstatus, how, sizeof(how));
-	/* A long healthy run earns a quick restart again. */
-	if (clock_mono_usec() - o->started > RESTART_MAX_USEC)
-		o->restart_delay = RESTART_MIN_USEC;
-	log_warn("ssh: sshd %s; starting it again in %llus", how,
-		 (unsigned long long)(o->restart_delay / USEC_PER_SEC));
-	sd_event_source_set_time_relative(o->restart, o->restart_delay);
+	delay = backoff_next(&o->backoff, clock_mono_usec());
+	log_warn("ssh: sshd %s; starting it again in %llus", how, (unsigned long long)(delay / USEC_PER_SEC));
+	sd_event_source_set_time_relative(o->restart, delay);
 	sd_event_source_set_enabled(o->restart, SD_EVENT_ONESHOT);
-	o->restart_delay = o->restart_delay * 2 > RESTART_MAX_USEC ? RESTART_MAX_USEC : o->restart_delay * 2;
 }
 
 static void start_sshd(struct opensshd *o)
@@ -504,7 +503,7 @@ static void start_sshd(struct opensshd *o)
 		return;
 	}
 	o->pid = pid;
-	o->started = clock_mono_usec();
+	backoff_started(&o->backoff, clock_mono_usec());
 	reaper_watch(o->reaper, pid, on_sshd_exit, o);
 	r->o = o;
 	r->fd = p[0];
@@ -547,15 +546,15 @@ static unsigned free_port(void)
 	return port;
 }
 
-int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
-		   struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **out)
+int opensshd_new(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
+		 struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **ret)
 {
 	struct opensshd *o = calloc(1, sizeof(*o));
 	char sock[4096];
 	struct files fl;
 	int rc;
 
-	*out = NULL;
+	*ret = NULL;
 	if (!o)
 		return -ENOMEM;
 	if (!find_sshd(o->sshd, sizeof(o->sshd))) {
@@ -568,7 +567,7 @@ int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_setti
 	o->reaper = reaper;
 	o->cfg = cfg;
 	o->hooks = *hooks;
-	o->restart_delay = RESTART_MIN_USEC;
+	backoff_init(&o->backoff, RESTART_MIN_USEC, RESTART_MAX_USEC, STABLE_RUN_USEC);
 	/* In porthole's runtime directory: /run/porthole/sshd by default. */
 	snprintf(o->dir, sizeof(o->dir), "%s/sshd", cfg->runtime_dir ? cfg->runtime_dir : "/run/porthole");
 	snprintf(o->config, sizeof(o->config), "%s/sshd_config", o->dir);
@@ -592,7 +591,7 @@ int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_setti
 	sd_event_source_set_enabled(o->check, SD_EVENT_OFF);
 	start_sshd(o);
 	*port = o->port;
-	*out = o;
+	*ret = o;
 	log_info("ssh: running %s -D -e -f %s on port %u; host key %s", o->sshd, o->config, o->port, hk->fingerprint);
 	return 0;
 }

@@ -21,11 +21,11 @@
 
 struct opensshd;
 
-/* 0 with *hk, *n_keys, *port and *out set; -ENOENT (said so) when the image
+/* 0 with *hk, *n_keys, *port and *ret set; -ENOENT (said so) when the image
  * has no sshd, so the caller can serve itself; another -errno (said why)
  * when SSH cannot start at all. */
-int opensshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
-		   struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **out);
+int opensshd_new(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
+		 struct hostkey *hk, unsigned *n_keys, unsigned *port, struct opensshd **ret);
 void opensshd_free(struct opensshd *o);
 
 #endif

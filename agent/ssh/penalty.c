@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sshd_backoff.c — see sshd_backoff.h. */
+/* penalty.c — see penalty.h. */
 #include "penalty.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +19,10 @@ struct penalty {
 	struct source s[SLOTS];
 };
 
-struct penalty *penalty_new(void)
+int penalty_new(struct penalty **ret)
 {
-	return calloc(1, sizeof(struct penalty));
+	*ret = calloc(1, sizeof(struct penalty));
+	return *ret ? 0 : -ENOMEM;
 }
 
 void penalty_free(struct penalty *b)
@@ -32,7 +34,7 @@ static struct source *find(struct penalty *b, const char *addr, uint64_t now)
 {
 	for (int i = 0; i < SLOTS; i++) {
 		struct source *s = &b->s[i];
-		if (s->last && now > s->last + BACKOFF_FORGET_USEC && now > s->until)
+		if (s->last && now > s->last + PENALTY_FORGET_USEC && now > s->until)
 			memset(s, 0, sizeof(*s));
 		if (s->last && strcmp(s->addr, addr) == 0)
 			return s;
@@ -49,10 +51,11 @@ uint64_t penalty_wait(struct penalty *b, const char *addr, uint64_t now)
 
 void penalty_failure(struct penalty *b, const char *addr, uint64_t now)
 {
-	struct source *s, *oldest = &b->s[0];
+	struct source *s, *oldest;
 
 	if (!b)
 		return;
+	oldest = &b->s[0];
 	s = find(b, addr, now);
 	if (!s) {
 		for (int i = 0; i < SLOTS; i++) {
@@ -69,10 +72,10 @@ void penalty_failure(struct penalty *b, const char *addr, uint64_t now)
 	}
 	s->failures++;
 	s->last = now;
-	if (s->failures > BACKOFF_FREE_FAILURES) {
-		unsigned n = s->failures - BACKOFF_FREE_FAILURES - 1;
-		uint64_t d = n >= 6 ? BACKOFF_MAX_USEC : UINT64_C(1000000) << n;
-		s->until = now + (d < BACKOFF_MAX_USEC ? d : BACKOFF_MAX_USEC);
+	if (s->failures > PENALTY_FREE_FAILURES) {
+		unsigned n = s->failures - PENALTY_FREE_FAILURES - 1;
+		uint64_t d = n >= 6 ? PENALTY_MAX_USEC : UINT64_C(1000000) << n;
+		s->until = now + (d < PENALTY_MAX_USEC ? d : PENALTY_MAX_USEC);
 	}
 }
 

@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sshd_backoff.h — per-source backoff for repeated SSH login failures.
+/* penalty.h — per-source penalties for repeated SSH login failures.
  *
  * A source (client address) may fail a few times freely; after that each
  * further failed connection shuts it out for twice as long as the last time,
  * up to a limit.  A login from it forgives it; quiet sources are forgotten.
  * The table is bounded: a flood of sources evicts the quietest. */
-#ifndef PORTHOLE_SSHD_BACKOFF_H
-#define PORTHOLE_SSHD_BACKOFF_H
+#ifndef PORTHOLE_PENALTY_H
+#define PORTHOLE_PENALTY_H
 
 #include <stdint.h>
 
-#define BACKOFF_FREE_FAILURES 3
-#define BACKOFF_MAX_USEC (60 * UINT64_C(1000000))
-#define BACKOFF_FORGET_USEC (10 * 60 * UINT64_C(1000000))
+#define PENALTY_FREE_FAILURES 3
+#define PENALTY_MAX_USEC (60 * UINT64_C(1000000))
+#define PENALTY_FORGET_USEC (10 * 60 * UINT64_C(1000000))
 
 struct penalty;
 
-struct penalty *penalty_new(void);
+/* 0, or -ENOMEM. */
+int penalty_new(struct penalty **ret);
 void penalty_free(struct penalty *b);
 
 /* Microseconds until addr may connect again; 0 if it may now. */

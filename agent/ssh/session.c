@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "chan_table.h"
 #include "forward.h"
 #include "nettrust.h"
 #include "session_ctx.h"
@@ -289,20 +290,72 @@ static int on_auth_none(ssh_session s, const char *user, void *ud)
 
 /* ---- channels and global requests --------------------------------------------- */
 
+/* "session": libssh hands these to their own callback. */
 static ssh_channel on_session_open(ssh_session s, void *ud)
 {
 	struct conn *c = ud;
 	struct chan *sc;
 	(void)s;
 
-	if (!c->authed || c->n_items >= MAX_ITEMS || !(sc = chan_new(&c->ctx)))
+	if (!c->authed || c->n_items >= MAX_ITEMS || chan_new(&c->ctx, &sc) < 0)
 		return NULL;
 	c->last_activity = clock_mono_usec();
 	add_item(c, IT_CHAN, sc);
 	return chan_channel(sc);
 }
 
-/* Requests the server callbacks do not cover: forwarding.  1 means "refuse". */
+/* The handlers below: 0 when handled (the reply is sent), 1 to refuse. */
+
+static int open_direct(struct conn *c, ssh_message msg)
+{
+	struct forward *f = forward_direct(&c->ctx, msg);
+
+	if (!f)
+		return 1;
+	add_item(c, IT_FWD, f);
+	return 0;
+}
+
+static int open_listener(struct conn *c, ssh_message msg)
+{
+	struct forward_listener *l = forward_listen(&c->ctx, msg);
+
+	if (!l)
+		return 1;
+	add_item(c, IT_LISTEN, l);
+	return 0;
+}
+
+static int cancel_listener(struct conn *c, ssh_message msg)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct item *it = pass ? c->incoming : c->items; it; it = it->next) {
+			if (it->kind == IT_LISTEN && !it->cancelled && forward_listener_is(it->u.l, msg)) {
+				it->cancelled = true; /* freed between polls */
+				ssh_message_global_request_reply_success(msg, 0);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+/* The channels and global requests a logged-in client may ask for
+ * (dropbear's svr_chantypes[]): how libssh tells each, and its handler;
+ * chan_table.c has their names and the key options that refuse them.
+ * Anything else is refused. */
+static const struct {
+	int type, subtype;
+	int (*handle)(struct conn *c, ssh_message msg);
+} conn_requests[CHAN_KIND_N] = {
+	/* libssh hands these to on_session_open instead. */
+	[CHAN_SESSION] = { SSH_REQUEST_CHANNEL_OPEN, SSH_CHANNEL_SESSION, NULL },
+	[CHAN_DIRECT_TCPIP] = { SSH_REQUEST_CHANNEL_OPEN, SSH_CHANNEL_DIRECT_TCPIP, open_direct },
+	[CHAN_TCPIP_FORWARD] = { SSH_REQUEST_GLOBAL, SSH_GLOBAL_REQUEST_TCPIP_FORWARD, open_listener },
+	[CHAN_CANCEL_TCPIP_FORWARD] = { SSH_REQUEST_GLOBAL, SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD, cancel_listener },
+};
+
+/* Requests the server callbacks do not cover.  1 means "refuse". */
 static int on_message(ssh_session s, ssh_message msg, void *ud)
 {
 	struct conn *c = ud;
@@ -312,32 +365,9 @@ static int on_message(ssh_session s, ssh_message msg, void *ud)
 	if (!c->authed || c->n_items >= MAX_ITEMS)
 		return 1;
 	c->last_activity = clock_mono_usec();
-	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP) {
-		struct forward *f = forward_direct(&c->ctx, msg);
-		if (!f)
-			return 1;
-		add_item(c, IT_FWD, f);
-		return 0;
-	}
-	if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
-		struct forward_listener *l = forward_listen(&c->ctx, msg);
-		if (!l)
-			return 1;
-		add_item(c, IT_LISTEN, l);
-		return 0;
-	}
-	if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD) {
-		for (int pass = 0; pass < 2; pass++) {
-			for (struct item *it = pass ? c->incoming : c->items; it; it = it->next) {
-				if (it->kind == IT_LISTEN && !it->cancelled && forward_listener_is(it->u.l, msg)) {
-					it->cancelled = true; /* freed between polls */
-					ssh_message_global_request_reply_success(msg, 0);
-					return 0;
-				}
-			}
-		}
-		return 1;
-	}
+	for (size_t k = 0; k < CHAN_KIND_N; k++)
+		if (conn_requests[k].handle && conn_requests[k].type == type && conn_requests[k].subtype == sub)
+			return conn_requests[k].handle(c, msg);
 	return 1;
 }
 

@@ -2,9 +2,10 @@
 /* session.h — one SSH connection, served by the process sshd.c forked for
  * it: key exchange, public-key login against the authorized keys (within
  * PORTHOLE_LOGIN_GRACE and PORTHOLE_MAX_AUTH_TRIES), then its channels
- * (session_chan.c, forward.c), keepalives and the idle timeout.  What
- * happens is reported to porthole (session_report.h); "ssh_login" tells it
- * that a session now counts for the hold. */
+ * (chan.c, forward.c; which ones a client may ask for is chan_table.h's),
+ * keepalives and the idle timeout.  What happens is reported to porthole
+ * (lib/report.h); "ssh_login" tells it that a session now counts for the
+ * hold. */
 #ifndef PORTHOLE_SESSION_H
 #define PORTHOLE_SESSION_H
 

@@ -115,6 +115,34 @@ void session_env_free(struct envb *e)
 	e->n = 0;
 }
 
+int session_env_login(struct envb *e, const struct session_login *l)
+{
+	char conn[256], client[160];
+	int rc = session_env_init(e);
+
+	snprintf(conn, sizeof(conn), "%s %u %s %u", l->peer, l->peer_port, l->local, l->local_port);
+	snprintf(client, sizeof(client), "%s %u %u", l->peer, l->peer_port, l->local_port);
+	rc = rc ?: session_env_set(e, "HOME", l->user->home);
+	rc = rc ?: session_env_set(e, "USER", l->user->name);
+	rc = rc ?: session_env_set(e, "LOGNAME", l->user->name);
+	rc = rc ?: session_env_set(e, "SHELL", l->user->shell);
+	rc = rc ?: session_env_set(e, "SSH_CONNECTION", conn);
+	rc = rc ?: session_env_set(e, "SSH_CLIENT", client);
+	if (l->tty) {
+		rc = rc ?: session_env_set(e, "SSH_TTY", l->tty);
+		rc = rc ?: session_env_set(e, "TERM", l->term && *l->term ? l->term : "xterm");
+	}
+	for (size_t i = 0; !rc && l->client_env && i < l->client_env->n; i++)
+		rc = session_env_put(e, l->client_env->v[i]);
+	for (size_t i = 0; !rc && l->key_env && l->key_env[i]; i++)
+		rc = session_env_put(e, l->key_env[i]);
+	if (!rc && l->original)
+		rc = session_env_set(e, "SSH_ORIGINAL_COMMAND", l->original);
+	if (rc)
+		session_env_free(e);
+	return rc;
+}
+
 bool session_env_client_may_set(const char *name)
 {
 	return strcmp(name, "LANG") == 0 || strncmp(name, "LC_", 3) == 0 || strcmp(name, "TERM") == 0 ||

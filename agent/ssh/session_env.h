@@ -36,6 +36,24 @@ int session_env_set(struct envb *e, const char *name, const char *value);
 int session_env_put(struct envb *e, const char *assignment);
 void session_env_free(struct envb *e);
 
+/* What a session's environment tells about its login. */
+struct session_login {
+	const struct session_user *user;
+	const char *peer, *local;        /* the client's address and ours */
+	unsigned peer_port, local_port;
+	const char *tty;                 /* the pty's name, or NULL without a pty */
+	const char *term;                /* TERM as the pty request gave it; NULL or "": xterm */
+	const struct envb *client_env;   /* the client's accepted "env" requests, or NULL */
+	char *const *key_env;            /* the key's environment="…", NULL-terminated; or NULL */
+	const char *original;            /* SSH_ORIGINAL_COMMAND (a forced command runs), or NULL */
+};
+
+/* A session command's environment: porthole's own (session_env_init), then
+ * HOME, USER, LOGNAME, SHELL, SSH_CONNECTION and SSH_CLIENT, SSH_TTY and
+ * TERM with a pty, what the client set, the key's environment="…" over all
+ * that, and SSH_ORIGINAL_COMMAND.  0, or -ENOMEM (e is then empty). */
+int session_env_login(struct envb *e, const struct session_login *l);
+
 /* May a client set name with an "env" request?  LANG, LC_*, TERM, COLORTERM,
  * NO_COLOR, like Debian's AcceptEnv. */
 bool session_env_client_may_set(const char *name);

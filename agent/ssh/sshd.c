@@ -56,7 +56,7 @@ struct sshd {
 	struct hostkey hk;
 	struct conn *conns;
 	unsigned n_unauth;
-	struct penalty *backoff;
+	struct penalty *penalty;   /* NULL (out of memory): nobody is shut out */
 	uint64_t rng;
 	uint64_t refusals_warned;  /* when we last warned about refusals */
 	unsigned refusals;         /* since then */
@@ -108,7 +108,7 @@ static void conn_line(void *ud, const char *line)
 		c->login_at = clock_mono_usec();
 		c->d->n_unauth--;
 		snprintf(c->user, sizeof(c->user), "%s", u ? u : "?");
-		penalty_success(c->d->backoff, c->addr);
+		penalty_success(c->d->penalty, c->addr);
 		c->d->hooks.opened(c->d->hooks.ud);
 	} else if (ev && (strcmp(ev, "ssh_auth_failure") == 0 || strcmp(ev, "ssh_login_grace") == 0)) {
 		c->failed = true;
@@ -214,7 +214,7 @@ static void on_conn_exit(void *ud, pid_t pid, int wstatus)
 		d->hooks.closed(d->hooks.ud);
 	} else {
 		if (c->failed)
-			penalty_failure(d->backoff, c->addr, clock_mono_usec());
+			penalty_failure(d->penalty, c->addr, clock_mono_usec());
 		if (WIFSIGNALED(wstatus))
 			log_warn("ssh %s:%u: the connection's process %d %s", c->addr, c->port, (int)pid, how);
 	}
@@ -276,7 +276,7 @@ static void admit(struct sshd *d, int fd, const struct sockaddr_storage *peer)
 	addr_text(peer, sp.peer, sizeof(sp.peer), &sp.peer_port);
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0)
 		addr_text(&local, sp.local, sizeof(sp.local), &sp.local_port);
-	wait = penalty_wait(d->backoff, sp.peer, clock_mono_usec());
+	wait = penalty_wait(d->penalty, sp.peer, clock_mono_usec());
 	if (wait) {
 		char why[96];
 		snprintf(why, sizeof(why), "too many failed logins from it; again in %llus",
@@ -501,7 +501,8 @@ static int listen_passed(struct sshd *d, int fd)
 	return rc;
 }
 
-static struct sshd *embedded(struct sshd *d, int listen_fd)
+/* porthole's own server: d is freed on failure. */
+static int embedded(struct sshd *d, int listen_fd)
 {
 	unsigned n_keys = 0;
 	int rc;
@@ -511,32 +512,34 @@ static struct sshd *embedded(struct sshd *d, int listen_fd)
 		rc = sshd_setup(d->reaper, d->cfg, NULL, NULL, &d->hk, &n_keys);
 	if (rc < 0) {
 		sshd_free(d);
-		return NULL;
+		return rc;
 	}
-	d->backoff = penalty_new();
+	penalty_new(&d->penalty);
 	log_info("ssh: listening on port %u; host key %s", d->port, d->hk.fingerprint);
 	say_keys(d->cfg, n_keys);
-	return d;
+	return 0;
 }
 
-struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg,
-			const struct session_hooks *hooks, int listen_fd)
+int sshd_new(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
+	     int listen_fd, struct sshd **ret)
 {
 	struct sshd *d;
+	int rc;
 
+	*ret = NULL;
 	if (cfg->mode == SSH_OFF) {
 		if (listen_fd >= 0) {
 			log_warn("ssh: PORTHOLE_SSH=off; closing the socket systemd passed");
 			close(listen_fd);
 		}
-		return NULL;
+		return 0;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		log_error("ssh: out of memory; no SSH endpoint");
 		if (listen_fd >= 0)
 			close(listen_fd);
-		return NULL;
+		return -ENOMEM;
 	}
 	d->loop = loop;
 	d->reaper = reaper;
@@ -548,18 +551,22 @@ struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_
 		log_info("ssh: socket activated; serving the passed socket embedded, not with the image's sshd");
 	if (cfg->mode == SSH_OPENSSH && listen_fd < 0) {
 		unsigned n_keys = 0;
-		int rc = opensshd_start(loop, reaper, cfg, hooks, &d->hk, &n_keys, &d->port, &d->openssh);
+		rc = opensshd_new(loop, reaper, cfg, hooks, &d->hk, &n_keys, &d->port, &d->openssh);
 		if (rc == 0) {
 			say_keys(d->cfg, n_keys);
-			return d;
+			*ret = d;
+			return 0;
 		}
 		if (rc != -ENOENT) {
 			free(d);
-			return NULL;
+			return rc;
 		}
 		/* No sshd in the image: said so; serve ourselves. */
 	}
-	return embedded(d, listen_fd);
+	rc = embedded(d, listen_fd);
+	if (rc == 0)
+		*ret = d;
+	return rc;
 }
 
 static int on_drain_timer(sd_event_source *s, uint64_t usec, void *ud)
@@ -614,7 +621,7 @@ void sshd_free(struct sshd *d)
 	}
 	stop_listening(d);
 	opensshd_free(d->openssh);
-	penalty_free(d->backoff);
+	penalty_free(d->penalty);
 	hostkey_free(&d->hk);
 	free(d);
 }

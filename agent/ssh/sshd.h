@@ -27,15 +27,15 @@
 #include "../init/reaper.h"
 #include "../lib/session_hooks.h"
 
-
 struct sshd;
 
-/* NULL when SSH is off or could not start (after saying why).  cfg must
- * outlive the endpoint.  listen_fd: a listening TCP socket to serve instead
- * of binding PORTHOLE_SSH_LISTEN/PORT (socket activation; always embedded),
- * taken over even on failure; or -1. */
-struct sshd *sshd_start(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg,
-			const struct session_hooks *hooks, int listen_fd);
+/* 0 with *ret the endpoint; 0 with *ret NULL when SSH is off; -errno (after
+ * saying why) when it could not start.  cfg must outlive the endpoint.
+ * listen_fd: a listening TCP socket to serve instead of binding
+ * PORTHOLE_SSH_LISTEN/PORT (socket activation; always embedded), taken over
+ * even on failure; or -1. */
+int sshd_new(sd_event *loop, struct reaper *reaper, const struct ssh_settings *cfg, const struct session_hooks *hooks,
+	     int listen_fd, struct sshd **ret);
 /* Before porthole exits: stop listening and ask every connection to end
  * (its commands get SIGHUP, their exit statuses still go out, and the
  * logouts are logged while the publisher runs); done(ud) once the last is

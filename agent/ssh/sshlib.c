@@ -1,37 +1,36 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sshd_lib.c — see sshd_lib.h. */
-#define SSHD_LIB_IMPL
+/* sshlib.c — see sshlib.h. */
+#define SSHLIB_IMPL
 #include "sshlib.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 
-#define SONAME "libssh.so.4"
+static const char *const sonames[] = { "libssh.so.4", NULL };
+static const struct dynlib_spec spec = { sonames, "libssh-4", "libssh 0.10 or later" };
 
 struct sshlib sshlib_table;
+
+/* Every function of SSHLIB_FUNCTIONS into lib: the one place that knows
+ * they come from dlopen(). */
+static int fill(struct sshlib *lib, char *err, size_t len)
+{
+#define X(f) { #f, (void **)&lib->f },
+	const struct dynlib_sym syms[] = { SSHLIB_FUNCTIONS(X) };
+#undef X
+	return dynlib_open(&lib->dl, &spec, syms, sizeof(syms) / sizeof(syms[0]), err, len);
+}
 
 int sshlib_load(char *err, size_t len)
 {
 	struct sshlib lib = { 0 };
 
-	if (sshlib_table.handle)
+	if (sshlib_table.dl.handle)
 		return 0;
-	lib.handle = dlopen(SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib.handle) {
-		snprintf(err, len, "cannot load %s (Debian package libssh-4): %s", SONAME, dlerror());
+	if (fill(&lib, err, len) < 0)
 		return -1;
-	}
-#define X(f)                                                                                 \
-	if (!(*(void **)&lib.f = dlsym(lib.handle, #f))) {                                    \
-		snprintf(err, len, "%s has no %s: porthole needs libssh 0.10 or later", SONAME, #f); \
-		dlclose(lib.handle);                                                          \
-		return -1;                                                                    \
-	}
-	SSHLIB_FUNCTIONS(X)
-#undef X
 	if (!lib.ssh_version(SSH_VERSION_INT(0, 10, 0))) {
-		snprintf(err, len, "%s is libssh %s; porthole needs 0.10 or later", SONAME, lib.ssh_version(0));
-		dlclose(lib.handle);
+		snprintf(err, len, "%s is libssh %s; porthole needs 0.10 or later", lib.dl.soname, lib.ssh_version(0));
+		dynlib_close(&lib.dl);
 		return -1;
 	}
 	sshlib_table = lib;

@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sshd_lib.h — libssh, loaded when a process first needs it.
+/* sshlib.h — libssh, loaded when a process first needs it.
  *
  * porthole's PID 1 never speaks SSH: the processes it forks for connections
  * and for preparing the host key do.  Linking libssh would map it and OpenSSL
  * into PID 1 anyway, which costs the idle daemon about 2.5 MB of resident
- * memory, so those processes dlopen() it instead (as systemd does with its
- * optional libraries).  Code includes this header rather than <libssh/...>
- * and calls libssh by its usual names; every function used must be listed
- * here, or the binary links libssh again (`ldd porthole` shows it).
+ * memory, so those processes dlopen() it instead (lib/dynlib.h, as systemd
+ * does with its optional libraries).  Code includes this header rather than
+ * <libssh/...> and calls libssh by its usual names; every function used must
+ * be listed here, or the binary links libssh again (`ldd porthole` shows it).
  *
  * sshlib_table is written once, by sshlib_load(), and only read afterwards. */
-#ifndef PORTHOLE_SSHD_LIB_H
-#define PORTHOLE_SSHD_LIB_H
+#ifndef PORTHOLE_SSHLIB_H
+#define PORTHOLE_SSHLIB_H
 
 #include <stddef.h>
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+
+#include "../lib/dynlib.h"
 
 #define SSHLIB_FUNCTIONS(X) \
 	X(ssh_bind_accept_fd) \
@@ -81,7 +83,7 @@
 	X(ssh_version)
 
 struct sshlib {
-	void *handle;
+	struct dynlib dl;
 #define X(f) __typeof__(f) *f;
 	SSHLIB_FUNCTIONS(X)
 #undef X
@@ -92,7 +94,7 @@ extern struct sshlib sshlib_table;
 /* Load libssh (0.10 or later) if not loaded yet: 0, or -1 with why in err. */
 int sshlib_load(char *err, size_t len);
 
-#ifndef SSHD_LIB_IMPL
+#ifndef SSHLIB_IMPL
 #define ssh_bind_accept_fd (sshlib_table.ssh_bind_accept_fd)
 #define ssh_bind_free (sshlib_table.ssh_bind_free)
 #define ssh_bind_new (sshlib_table.ssh_bind_new)

@@ -23,14 +23,16 @@
 
 #include "../aws/awsregion.h"
 #include "../init/spawn.h"
+#include "../lib/backoff.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/version.h"
 
 #define AGENT_NAME "amazon-ssm-agent"
 #define SEEN_LINES 64
-/* Restart delays double from 1 s up to this; a run this long resets them. */
-#define RESTART_CAP_S 60
+/* Restart delays double from 1 s up to 60 s; a run this long resets them. */
+#define RESTART_MIN_USEC (1 * USEC_PER_SEC)
+#define RESTART_CAP_USEC (60 * USEC_PER_SEC)
 #define STABLE_RUN_USEC (60 * USEC_PER_SEC)
 /* In auto mode, SageMaker may start its agent after porthole: look again
  * this many seconds after start (a fixed, short list: no polling). */
@@ -57,8 +59,7 @@ struct ssm {
 	struct ssm_child *child;      /* the -register run, then the agent */
 	char reg_out[4096];
 	size_t reg_len;
-	uint64_t agent_started;
-	unsigned restarts;
+	struct backoff restart;
 	sd_event_source *timer;       /* restart backoff, or auto-mode detection */
 	unsigned detect_round;
 	struct ssm_follow *follow;
@@ -191,18 +192,13 @@ static void on_agent_exit(void *ud, int wstatus)
 	s->child = NULL;
 	if (s->stopping)
 		return;
-	if (clock_mono_usec() - s->agent_started >= STABLE_RUN_USEC)
-		s->restarts = 0;
-	delay_s = s->restarts < 6 ? UINT64_C(1) << s->restarts : RESTART_CAP_S;
-	if (delay_s > RESTART_CAP_S)
-		delay_s = RESTART_CAP_S;
-	s->restarts++;
+	delay_s = backoff_next(&s->restart, clock_mono_usec()) / USEC_PER_SEC;
 	spawn_describe_status(wstatus, how, sizeof(how));
 	s->state = ST_RESTARTING;
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "how", how);
 	cJSON_AddNumberToObject(f, "restart_in_s", (double)delay_s);
-	cJSON_AddNumberToObject(f, "restarts", s->restarts);
+	cJSON_AddNumberToObject(f, "restarts", s->restart.restarts);
 	log_event(PLOG_WARN, "ssm_agent_exit", f, "amazon-ssm-agent %s; restarting it in %" PRIu64 " s", how, delay_s);
 	sd_event_source_disable_unref(s->timer);
 	s->timer = NULL;
@@ -221,7 +217,7 @@ static void start_agent(struct ssm *s)
 		fail(s, "cannot start %s: %s", s->agent, strerror(-rc));
 		return;
 	}
-	s->agent_started = clock_mono_usec();
+	backoff_started(&s->restart, clock_mono_usec());
 	s->state = ST_ONLINE;
 	if (!s->sessions && ssm_sessions_new(s->prm.loop, &s->prm.hooks, &s->sessions) < 0)
 		log_warn("SSM: cannot count Session Manager sessions; they do not keep the hold");
@@ -497,6 +493,7 @@ int ssm_new(const struct ssm_params *prm, struct ssm **ret)
 		return -ENOMEM;
 	}
 	s->prm = *prm;
+	backoff_init(&s->restart, RESTART_MIN_USEC, RESTART_CAP_USEC, STABLE_RUN_USEC);
 	*ret = s;
 	if (cfg->mode == SSM_AUTO) {
 		s->auto_mode = true;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_spawn.c — exit codes, wait-status descriptions and spawn_command. */
+/* test_spawn.c — exit codes, wait-status descriptions, spawn_command (the
+ * training command) and spawn_start's options (what a session's command
+ * gets: path, environment, directory, stdio, a session and controlling
+ * terminal of its own, no other descriptors). */
 #include "testutil.h"
 
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -272,6 +276,210 @@ static void test_spawn_signal_state(void **state)
 	assert_int_equal(WTERMSIG(st), SIGINT);
 }
 
+/* Everything the child writes to fd, until it closes it. */
+static char *read_all(int fd)
+{
+	size_t len = 0, cap = 256;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	assert_non_null(buf);
+	while ((n = read(fd, buf + len, cap - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Run /bin/sh -c script as o says (with stdout and stderr on one pipe unless
+ * o has stdio); its output, and its wait status in *st. */
+static char *run_sh(const char *script, struct spawn_opts *o, int *st)
+{
+	char *argv[] = { "sh", "-c", (char *)script, NULL };
+	int p[2], null = open("/dev/null", O_RDONLY | O_CLOEXEC), fds[3];
+	pid_t pid = 0;
+	int err = -1;
+	char *out;
+
+	assert_true(null >= 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	fds[0] = null;
+	fds[1] = fds[2] = p[1];
+	if (!o->stdio)
+		o->stdio = fds;
+	o->path = "/bin/sh";
+	assert_int_equal(spawn_start(argv, o, &pid, &err), 0);
+	assert_int_equal(err, 0);
+	close(p[1]);
+	close(null);
+	out = read_all(p[0]);
+	close(p[0]);
+	*st = reap(pid);
+	return out;
+}
+
+static void test_start_env_dir_stdio(void **state)
+{
+	char *dir = tu_tmpdir();
+	char *envp[] = { "FOO=bar", "PATH=/usr/bin:/bin", NULL };
+	struct spawn_opts o = { .envp = envp, .dir = dir };
+	char *want = tu_path("bar %s x\ngone\n", dir), *out;
+	int st;
+	(void)state;
+
+	/* Our own environment does not leak in when envp is given. */
+	setenv("PORTHOLE_UNIT_LEAK", "1", 1);
+	out = run_sh("echo \"$FOO $(pwd) ${PORTHOLE_UNIT_LEAK:-x}\"; echo gone >&2; exit 4", &o, &st);
+	unsetenv("PORTHOLE_UNIT_LEAK");
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 4);
+	assert_string_equal(out, want);
+	free(out);
+
+	/* A directory that cannot be entered: "/" instead. */
+	struct spawn_opts o2 = { .dir = "/nonexistent/porthole-unit" };
+	out = run_sh("pwd", &o2, &st);
+	assert_string_equal(out, "/\n");
+	free(out);
+
+	tu_rm_rf(dir);
+	free(want);
+	free(dir);
+}
+
+/* stdin from a pipe: what we write is what the command reads. */
+static void test_start_stdin(void **state)
+{
+	char *argv[] = { "sh", "-c", "read x; echo \"got $x\"", NULL };
+	int in[2], out[2];
+	pid_t pid = 0;
+	int err = -1;
+	(void)state;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	const int fds[3] = { in[0], out[1], out[1] };
+	struct spawn_opts o = { .stdio = fds };
+	assert_int_equal(spawn_start(argv, &o, &pid, &err), 0);
+	assert_int_equal(err, 0);
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(write(in[1], "hello\n", 6), 6);
+	close(in[1]);
+	char *got = read_all(out[0]);
+	close(out[0]);
+	assert_string_equal(got, "got hello\n");
+	free(got);
+	assert_int_equal(spawn_exit_code(reap(pid)), 0);
+}
+
+/* close_fds: a descriptor porthole left open (no CLOEXEC) reaches the
+ * command only without it. */
+static void test_start_close_fds(void **state)
+{
+	const char *script = "if [ -e /proc/self/fd/37 ]; then echo open; else echo closed; fi";
+	int p[2], st;
+	char *out;
+	(void)state;
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(dup2(p[0], 37), 37);
+	struct spawn_opts keep = { 0 }, shut = { .close_fds = true };
+	out = run_sh(script, &keep, &st);
+	assert_string_equal(out, "open\n");
+	free(out);
+	out = run_sh(script, &shut, &st);
+	assert_string_equal(out, "closed\n");
+	free(out);
+	close(37);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Fields 5 to 7 of /proc/PID/stat: process group, session, tty_nr. */
+static void proc_stat(pid_t pid, int *pgrp, int *sid, int *tty)
+{
+	char path[64], buf[1024];
+	const char *rp;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	rp = strrchr(buf, ')');
+	assert_non_null(rp);
+	assert_int_equal(sscanf(rp + 2, "%*c %*d %d %d %d", pgrp, sid, tty), 3);
+}
+
+/* A session's command: a session of its own, the pty as its controlling
+ * terminal on 0, 1 and 2; on pipes, no terminal at all.  Without
+ * new_session: a process group of its own in porthole's session. */
+static void test_start_session_and_pty(void **state)
+{
+	char *argv[] = { "sleep", "30", NULL };
+	int master, slave, pgrp, sid, tty, err;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	fcntl(master, F_SETFD, FD_CLOEXEC);
+	fcntl(slave, F_SETFD, FD_CLOEXEC);
+	const int pty[3] = { slave, slave, slave };
+	struct spawn_opts o = { .stdio = pty, .new_session = true, .close_fds = true };
+	assert_int_equal(spawn_start(argv, &o, &pid, &err), 0);
+	assert_int_equal(err, 0);
+	proc_stat(pid, &pgrp, &sid, &tty);
+	assert_int_equal(sid, pid);
+	assert_int_equal(pgrp, pid);
+	assert_int_not_equal(tty, 0);
+	kill(pid, SIGKILL);
+	reap(pid);
+	close(master);
+	close(slave);
+
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	const int fds[3] = { p[0], p[1], p[1] };
+	struct spawn_opts o2 = { .stdio = fds, .new_session = true };
+	assert_int_equal(spawn_start(argv, &o2, &pid, &err), 0);
+	proc_stat(pid, &pgrp, &sid, &tty);
+	assert_int_equal(sid, pid);
+	assert_int_equal(tty, 0);
+	kill(pid, SIGKILL);
+	reap(pid);
+	close(p[0]);
+	close(p[1]);
+
+	struct spawn_opts o3 = { 0 };
+	assert_int_equal(spawn_start(argv, &o3, &pid, &err), 0);
+	proc_stat(pid, &pgrp, &sid, &tty);
+	assert_int_equal(pgrp, pid);
+	assert_int_equal(sid, getsid(0));
+	kill(pid, SIGKILL);
+	reap(pid);
+}
+
+/* A path is run as given, not searched; a missing one is exec_errno. */
+static void test_start_path(void **state)
+{
+	char *argv[] = { "porthole-unit-name", NULL };
+	struct spawn_opts o = { .path = "/nonexistent/porthole-unit" };
+	pid_t pid = 0;
+	int err = -1;
+	(void)state;
+
+	assert_int_equal(spawn_start(argv, &o, &pid, &err), 0);
+	assert_int_equal(err, ENOENT);
+	assert_int_equal(spawn_exit_code(reap(pid)), 127);
+}
+
 static int reset(void **state)
 {
 	(void)state;
@@ -290,6 +498,11 @@ int main(void)
 		cmocka_unit_test_setup(test_spawn_exec_errors, reset),
 		cmocka_unit_test_setup(test_spawn_runs, reset),
 		cmocka_unit_test_setup(test_spawn_signal_state, reset),
+		cmocka_unit_test_setup(test_start_env_dir_stdio, reset),
+		cmocka_unit_test_setup(test_start_stdin, reset),
+		cmocka_unit_test_setup(test_start_close_fds, reset),
+		cmocka_unit_test_setup(test_start_session_and_pty, reset),
+		cmocka_unit_test_setup(test_start_path, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }

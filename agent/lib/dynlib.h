@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dynlib.h — a library porthole loads when a process first needs it, rather
+ * than links: libssh (ssh/sshlib.h) and libcurl (aws/curllib.h), which
+ * would otherwise map OpenSSL and more into every porthole process, PID 1
+ * included.  Each keeps its own function table and the X-macro list of the
+ * functions it uses, and fills the table in one function of its own, with
+ * dynlib_open(); a build that links the libraries instead needs only that
+ * function changed. */
+#ifndef PORTHOLE_DYNLIB_H
+#define PORTHOLE_DYNLIB_H
+
+#include <stddef.h>
+
+/* Which library, for dlopen() and for messages. */
+struct dynlib_spec {
+	const char *const *sonames; /* tried in order, NULL-terminated: { "libssh.so.4", NULL } */
+	const char *package;        /* the Debian package that has it: "libssh-4" */
+	const char *needs;          /* what porthole needs: "libssh 0.10 or later" */
+};
+
+/* One function: its name, and where its address goes. */
+struct dynlib_sym {
+	const char *name;
+	void **slot;
+};
+
+/* A loaded library. */
+struct dynlib {
+	void *handle;       /* NULL: not loaded */
+	const char *soname; /* the one that loaded */
+};
+
+/* dlopen() the first of spec's sonames that loads and resolve the n syms
+ * into their slots: 0 with *dl set, or -1 with why in err and nothing left
+ * loaded ("cannot load libssh.so.4 (Debian package libssh-4): …",
+ * "libssh.so.4 has no ssh_bind_new: porthole needs libssh 0.10 or later").
+ * Slots may have been written even then. */
+int dynlib_open(struct dynlib *dl, const struct dynlib_spec *spec, const struct dynlib_sym *syms, size_t n,
+		char *err, size_t len);
+
+/* Unload it (a later version check refused it); NULL-safe. */
+void dynlib_close(struct dynlib *dl);
+
+#endif
