@@ -15,8 +15,8 @@
 # version of each package in each suite: when Debian updates one, the
 # download fails and the pin must move.
 # Everything is compiled -O2 -fPIC (for -static-pie) with Debian's hardening
-# flags, and -ffunction-sections -fdata-sections so the final link can use
-# --gc-sections.
+# flags, -ffunction-sections -fdata-sections so the final link can use
+# --gc-sections, and -ffile-prefix-map so no build path lands in the binary.
 
 # ---- pins: the Debian version of everything used ---------------------------
 # source packages, built here
@@ -53,7 +53,7 @@ ST_PREFIX := $(ST)/prefix
 ST_MA     := x86_64-linux-gnu
 ST_JOBS   ?= 2
 ST_CC     := gcc
-ST_CFLAGS := -O2 -fPIC -ffunction-sections -fdata-sections -fstack-protector-strong \
+ST_CFLAGS := -O2 -fPIC -ffunction-sections -fdata-sections -fstack-protector-strong -ffile-prefix-map=$(ST)/= \
 	-Wformat -Werror=format-security
 ST_CPPFLAGS := -D_FORTIFY_SOURCE=2
 # the upstream version, which names the directory apt-get source unpacks to
