@@ -52,6 +52,8 @@ ST_STAMP  := $(ST)/stamp
 ST_PREFIX := $(ST)/prefix
 ST_MA     := x86_64-linux-gnu
 ST_JOBS   ?= 2
+# a sub-make under `make -jN` shares its jobserver; otherwise it gets -j$(ST_JOBS)
+ST_SUBJOBS = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(ST_JOBS))
 ST_CC     := gcc
 ST_CFLAGS := -O2 -fPIC -ffunction-sections -fdata-sections -fstack-protector-strong -ffile-prefix-map=$(ST)/= \
 	-Wformat -Werror=format-security
@@ -248,7 +250,7 @@ $(ST_STAMP)/curl: $(ST_STAMP)/src-curl-$(ST_CURL_VER) $(ST_STAMP)/debs $(ST_STAM
 	cd $(ST_OBJ)/curl && PKG_CONFIG_LIBDIR=$(ST_PREFIX)/lib/pkgconfig $(ST_CURL_DIR)/configure \
 		CC=$(ST_CC) CFLAGS="$(ST_CFLAGS)" CPPFLAGS="$(ST_CPPFLAGS)" LDFLAGS= LIBS= \
 		$(ST_CURL_CONF) >configure.out
-	$(MAKE) -C $(ST_OBJ)/curl/lib -j$(ST_JOBS) libcurl.la >$(ST_OBJ)/curl/make.out
+	$(MAKE) -C $(ST_OBJ)/curl/lib $(ST_SUBJOBS) libcurl.la >$(ST_OBJ)/curl/make.out
 	cp $(ST_OBJ)/curl/lib/.libs/libcurl.a $(ST_PREFIX)/lib/
 	rm -rf $(ST_PREFIX)/include/curl && mkdir -p $(ST_PREFIX)/include/curl
 	cp $(ST_CURL_DIR)/include/curl/*.h $(ST_PREFIX)/include/curl/
