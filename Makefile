@@ -172,3 +172,6 @@ static:
 # built with podman from a debootstrap base and run as PID 1.
 dist-check: lint-dockerfiles
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod tests/images
+
+# Static dependencies for `make static` (issue 12): make static-deps, make deps-static.
+include packaging/static/deps.mk
