@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # add-deb-src.sh — give apt a deb-src entry for every enabled deb entry (same
 # mirror, suites, components), so that `apt-get source` works for the static
 # build (packaging/static/deps.mk). Idempotent; run as root; then apt-get update.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # packaging/static/deps.mk — porthole's dependencies as static archives, for
 # `make static` (issue 12). Included by the top-level Makefile.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gssapi-stub.c — a GSSAPI with no mechanism, for the static build only.
  *
  * Debian's libssh.a (libssh-dev) is built WITH_GSSAPI, so its gssapi.o needs

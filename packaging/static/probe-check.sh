@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # probe-check.sh PROBE — run the static probe (packaging/static/probe.c) where
 # a static porthole must run, and show the evidence (make static-probe-check):
 #  1. `file`: static-pie linked; two runs load main at different addresses;

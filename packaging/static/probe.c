@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe.c — proof that build/static/prefix links into one static-pie program
  * and works in a root without libc (not shipped; see probe-check.sh).
  *
