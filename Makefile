@@ -13,7 +13,9 @@
 #   make lint-dockerfiles  hadolint-style checks + shellcheck on dockerfiles/*/Dockerfile
 #   make image-size   what porthole adds to an image, against openssh-server (bench section)
 #   make install DESTDIR= PREFIX=
-#   make deb | rpm    packages in build/pkg/ (make dist-check builds and tests them; make static explains)
+#   make deb | rpm    packages in build/pkg/ (make dist-check builds and tests them)
+#   make static       build/static/porthole: one static-pie file for any x86_64 image (docs/packaging.md)
+#   make static-check that file as PID 1 in bullseye, bookworm, trixie and busybox-only roots (make check runs it)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -24,7 +26,7 @@ PKGS    := libssh libcurl libcjson libsystemd
 # Debian packages needed to build, test, demo and bench.
 DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
-             util-linux procps valgrind shellcheck openssh-sftp-server debootstrap pdsh
+             util-linux procps valgrind shellcheck openssh-sftp-server debootstrap pdsh dnsmasq-base openssl
 DEB_BENCH := openssh-server dropbear-bin
 # Images (make dist-check, make image-size): podman builds from a debootstrap base.
 DEB_IMAGES := podman debootstrap
@@ -82,6 +84,8 @@ deps:
 		echo "deps: missing packages; run as root:"; \
 		echo "  apt-get update && apt-get install -y --no-install-recommends" $$missing; exit 1; \
 	fi
+	@# The static build's packages and the deb-src entry its source packages need.
+	@$(MAKE) --no-print-directory deps-static
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -96,7 +100,7 @@ integration: $(BUILD)/porthole
 
 check: deps
 	$(MAKE) unit layout-check integration
-	$(if $(filter 1,$(SAN)),,$(MAKE) dist-check)
+	$(if $(filter 1,$(SAN)),,$(MAKE) dist-check static-check)
 
 lint-dockerfiles:
 	$(PYTHON) tests/images/lint_dockerfiles.py
@@ -163,9 +167,6 @@ deb:
 rpm:
 	packaging/rpm/build-rpm.sh $(VERSION) $(PKG)
 
-static:
-	@packaging/static.sh
-
 # The shipped artefacts, tested as built (not against the SAN build): the
 # packages (make deb rpm, once) and their contents; the HyperPod lifecycle
 # script installing the .deb in a debootstrap chroot; the Dockerfiles linted,
@@ -173,5 +174,38 @@ static:
 dist-check: lint-dockerfiles
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod tests/images
 
-# Static dependencies for `make static` (issue 12): make static-deps, make deps-static.
+# ---- the static binary (docs/ARCHITECTURE.md, "Static build") -------------
+# Static dependencies, pinned Debian versions, cached: make static-deps.
 include packaging/static/deps.mk
+
+# The same sources, compiled -DPORTHOLE_STATIC (libssh and libcurl linked in
+# instead of dlopen()ed, NSS kept to glibc's built-in files and dns) against
+# build/static/prefix, linked -static-pie; Debian's CA bundle is built in
+# for images that have none.
+ST_AGENT_OBJ := $(patsubst agent/%.c,$(ST)/obj-agent/%.o,$(AGENT_SRC))
+ST_AGENT_CFLAGS = -std=gnu11 $(WARN) -O2 -g -fPIE -ffunction-sections -fdata-sections -D_GNU_SOURCE \
+	-DPORTHOLE_STATIC -MMD -MP -I$(ST_PREFIX)/include -ffile-prefix-map=$(CURDIR)/=
+.PHONY: static static-check
+
+static: $(ST)/porthole
+
+$(ST)/obj-agent/%.o: agent/%.c Makefile $(ST_STAMP)/prefix
+	@mkdir -p $(dir $@)
+	$(ST_CC) $(ST_AGENT_CFLAGS) -c -o $@ $<
+
+# .incbin keeps the bundle's bytes out of any source file.
+$(ST)/obj-agent/cabundle.o: $(ST_STAMP)/prefix
+	@mkdir -p $(dir $@)
+	printf '\t.section .rodata\n\t.global cabundle_data\n\t.global cabundle_end\ncabundle_data:\n\t.incbin "%s"\ncabundle_end:\n\t.byte 0\n\t.section .note.GNU-stack,"",@progbits\n' \
+		'$(ST_PREFIX)/share/ca-bundle.crt' | $(ST_CC) -c -x assembler -o $@ -
+
+$(ST)/porthole: $(ST_AGENT_OBJ) $(ST)/obj-agent/cabundle.o
+	$(ST_CC) -o $@.debug $^ -L$(ST_PREFIX)/lib $(ST_LDLIBS) $(ST_LDFLAGS) 2>$@.link.log || { cat $@.link.log; exit 1; }
+	@sed -n "s/.*warning: Using '\([^']*\)'.*/static: link warning: \1 (porthole keeps NSS to files and dns; see ARCHITECTURE)/p" $@.link.log
+	strip -o $@ $@.debug
+
+-include $(ST_AGENT_OBJ:.o=.d)
+
+# The acceptance tests of the static binary (tests/static/README.md).
+static-check: $(ST)/porthole
+	PORTHOLE_STATIC_BIN=$(abspath $(ST)/porthole) $(PYTHON) -m pytest -q -p no:cacheprovider tests/static

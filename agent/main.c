@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef PORTHOLE_STATIC
+#include <nss.h>
+#endif
 
 #include "cli/cli.h"
 #include "cli/hosts_cli.h"
@@ -196,10 +199,30 @@ static int daemon_main(const struct subcommand *sc, int argc, char **argv)
 	return sc->daemon(&cfg, argc - i, argv + i);
 }
 
+#ifdef PORTHOLE_STATIC
+/* The static binary must never load the image's libnss_* modules: they
+ * belong to the image's glibc, not to the one linked in, and an
+ * nsswitch.conf naming myhostname, sss or mdns would have glibc dlopen()
+ * them.  glibc's own files and dns modules are built in, and are what a
+ * container has anyway: every database porthole or its libraries consult
+ * uses only them, whatever the image's nsswitch.conf says. */
+static void nss_builtin_only(void)
+{
+	static const char *const files_only[] = { "passwd", "group", "shadow", "services", "protocols", "networks" };
+
+	__nss_configure_lookup("hosts", "files dns");
+	for (size_t i = 0; i < sizeof(files_only) / sizeof(files_only[0]); i++)
+		__nss_configure_lookup(files_only[i], "files");
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	const struct subcommand *sc;
 
+#ifdef PORTHOLE_STATIC
+	nss_builtin_only();
+#endif
 	log_init();
 	if (argc < 2) {
 		usage(stderr);

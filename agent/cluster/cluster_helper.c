@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "../cloudwatch/hosts_reader.h"
 #include "../lib/clock.h"
+#include "../lib/passwd.h"
 #include "../lib/report.h"
 #include "../ssh/hostkey.h"
 #include "../ssh/sshlib.h"
@@ -67,18 +67,19 @@ static void sleep_usec(uint64_t usec)
 static int make_key(struct helper *h, char **pub)
 {
 	const struct cluster_job *j = h->j;
-	struct passwd *pw = getpwuid(getuid());
+	struct passwd_entry pw;
+	bool have_pw = passwd_by_uid(getuid(), &pw) == 0;
 	char err[512], path[4200], pubpath[4300];
 	struct hostkey hk;
 	struct stat st;
 	int rc;
 
 	/* OpenSSH's ssh finds ~ in passwd too, not in $HOME. */
-	if (!pw || !pw->pw_dir || !*pw->pw_dir) {
+	if (!have_pw || !pw.dir[0]) {
 		report_log(PLOG_ERROR, NULL, NULL, "cluster SSH: user %u has no home directory in passwd" WITHOUT, getuid());
 		return -1;
 	}
-	snprintf(h->ssh_dir, sizeof(h->ssh_dir), "%s/.ssh", pw->pw_dir);
+	snprintf(h->ssh_dir, sizeof(h->ssh_dir), "%s/.ssh", pw.dir);
 	if (mkdir(h->ssh_dir, 0700) < 0 && errno != EEXIST) {
 		report_log(PLOG_ERROR, NULL, NULL, "cluster SSH: cannot create %s: %s" WITHOUT, h->ssh_dir, strerror(errno));
 		return -1;

@@ -35,10 +35,20 @@ int dynlib_open(struct dynlib *dl, const struct dynlib_spec *spec, const struct 
 	return 0;
 }
 
+void dynlib_linked(struct dynlib *dl, const char *name)
+{
+	static char marker;
+
+	dl->handle = &marker;
+	dl->soname = name;
+}
+
 void dynlib_close(struct dynlib *dl)
 {
 	if (!dl || !dl->handle)
 		return;
+#ifndef PORTHOLE_STATIC
 	dlclose(dl->handle);
+#endif
 	*dl = (struct dynlib){ 0 };
 }

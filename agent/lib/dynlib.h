@@ -26,7 +26,7 @@ struct dynlib_sym {
 
 /* A loaded library. */
 struct dynlib {
-	void *handle;       /* NULL: not loaded */
+	void *handle;       /* NULL: not loaded; dynlib_linked's marker in the static build */
 	const char *soname; /* the one that loaded */
 };
 
@@ -37,6 +37,10 @@ struct dynlib {
  * Slots may have been written even then. */
 int dynlib_open(struct dynlib *dl, const struct dynlib_spec *spec, const struct dynlib_sym *syms, size_t n,
 		char *err, size_t len);
+
+/* The static build links the library in: mark dl loaded without dlopen(),
+ * the table having been filled with the linked functions' addresses. */
+void dynlib_linked(struct dynlib *dl, const char *name);
 
 /* Unload it (a later version check refused it); NULL-safe. */
 void dynlib_close(struct dynlib *dl);

@@ -4,13 +4,14 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "match.h"
+
+#include "../lib/passwd.h"
 
 #define MAX_FILE (1 << 20)
 #define MAX_LIST 64
@@ -391,8 +392,8 @@ int authkeys_load_file(struct authkeys *ak, const char *path, authkeys_error_fn 
 
 void authkeys_user_file(char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid(getuid());
-	const char *home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/root";
+	struct passwd_entry pw;
+	const char *home = passwd_by_uid(getuid(), &pw) == 0 && pw.dir[0] ? pw.dir : "/root";
 
 	snprintf(buf, len, "%s/.ssh/authorized_keys", home);
 }

@@ -3,7 +3,6 @@
 #include "session_env.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -11,17 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/passwd.h"
+
 void session_env_user(struct session_user *u)
 {
-	struct passwd *pw = getpwuid(getuid());
+	struct passwd_entry pw;
 
 	memset(u, 0, sizeof(*u));
 	u->uid = getuid();
-	if (pw) {
-		snprintf(u->name, sizeof(u->name), "%s", pw->pw_name);
-		snprintf(u->home, sizeof(u->home), "%s", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
-		if (pw->pw_shell && *pw->pw_shell && access(pw->pw_shell, X_OK) == 0)
-			snprintf(u->shell, sizeof(u->shell), "%s", pw->pw_shell);
+	if (passwd_by_uid(u->uid, &pw) == 0) {
+		snprintf(u->name, sizeof(u->name), "%s", pw.name);
+		snprintf(u->home, sizeof(u->home), "%s", pw.dir[0] ? pw.dir : "/");
+		if (pw.shell[0] && access(pw.shell, X_OK) == 0)
+			snprintf(u->shell, sizeof(u->shell), "%s", pw.shell);
 	} else {
 		/* Images run with an arbitrary uid have no passwd entry. */
 		snprintf(u->name, sizeof(u->name), "%u", (unsigned)u->uid);
