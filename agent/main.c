@@ -11,6 +11,7 @@
 #include <string.h>
 #ifdef PORTHOLE_STATIC
 #include <nss.h>
+#include <openssl/crypto.h>
 #endif
 
 #include "cli/cli.h"
@@ -214,6 +215,14 @@ static void nss_builtin_only(void)
 	for (size_t i = 0; i < sizeof(files_only) / sizeof(files_only[0]); i++)
 		__nss_configure_lookup(files_only[i], "files");
 }
+
+/* Likewise the image's openssl.cnf belongs to the image's OpenSSL: it may
+ * name engines or providers (shared objects) the linked-in one cannot
+ * load.  Initialise OpenSSL without it, before libssh or libcurl do. */
+static void openssl_without_image_config(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+}
 #endif
 
 int main(int argc, char **argv)
@@ -222,6 +231,7 @@ int main(int argc, char **argv)
 
 #ifdef PORTHOLE_STATIC
 	nss_builtin_only();
+	openssl_without_image_config();
 #endif
 	log_init();
 	if (argc < 2) {

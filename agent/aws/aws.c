@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "cabundle.h"
+
 #include "../lib/clock.h"
 #include "../lib/log.h"
 
@@ -22,16 +24,13 @@ struct aws {
 
 #ifdef PORTHOLE_STATIC
 /* The static binary may land in an image with no CA certificates at all:
- * Debian's ca-certificates bundle is built in (cabundle.S, made by the
- * Makefile), and the usual paths are searched first. */
-extern const unsigned char cabundle_data[];
-extern const unsigned char cabundle_end[];
+ * the usual paths are searched, then Debian's bundle built in is used. */
 #define TRUST_PATHS trust_usual_paths
-#define TRUST_BUILTIN cabundle_data, (size_t)(cabundle_end - cabundle_data)
+#define TRUST_BUILTIN cabundle_load
 #else
 /* The distribution's libcurl knows where its distribution keeps them. */
 #define TRUST_PATHS NULL
-#define TRUST_BUILTIN NULL, 0
+#define TRUST_BUILTIN NULL
 #endif
 
 struct aws_call {

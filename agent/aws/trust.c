@@ -50,8 +50,7 @@ static int from_variable(struct trust *t, const char *name, const char *path, ch
 	return 0;
 }
 
-int trust_find(struct trust *t, const char *const *paths, const void *builtin, size_t builtin_len, char *err,
-	       size_t len)
+int trust_find(struct trust *t, const char *const *paths, trust_builtin_fn builtin, char *err, size_t len)
 {
 	static const char *const vars[] = { "AWS_CA_BUNDLE", "SSL_CERT_FILE" };
 
@@ -73,9 +72,7 @@ int trust_find(struct trust *t, const char *const *paths, const void *builtin, s
 			return 0;
 		}
 	}
-	if (builtin && builtin_len) {
-		t->blob = builtin;
-		t->blob_len = builtin_len;
+	if (builtin && builtin(&t->blob, &t->blob_len) == 0) {
 		snprintf(t->what, sizeof(t->what), "the CA certificates built into porthole (the image has none "
 			 "at the usual paths; set AWS_CA_BUNDLE to use others)");
 		return 0;
@@ -88,5 +85,6 @@ int trust_find(struct trust *t, const char *const *paths, const void *builtin, s
 void trust_clear(struct trust *t)
 {
 	free(t->file);
+	free(t->blob);
 	memset(t, 0, sizeof(*t));
 }

@@ -15,7 +15,7 @@
 
 struct trust {
 	char *file;        /* CURLOPT_CAINFO, or NULL */
-	const void *blob;  /* CURLOPT_CAINFO_BLOB (the built-in bundle), or NULL */
+	void *blob;        /* CURLOPT_CAINFO_BLOB (the built-in bundle, owned), or NULL */
 	size_t blob_len;
 	char what[320];    /* where it came from, for one line in the log */
 };
@@ -23,11 +23,13 @@ struct trust {
 /* The usual bundle paths, NULL-terminated, most common first. */
 extern const char *const trust_usual_paths[];
 
+/* Gives the built-in bundle, malloc'd: 0, or -errno (-ENOENT: none). */
+typedef int (*trust_builtin_fn)(void **data, size_t *len);
+
 /* Decide: paths (NULL: leave it to libcurl) are searched when neither
- * variable is set, then builtin (NULL/0: none).  0, or -errno with why in
- * err (naming the variable and the file). */
-int trust_find(struct trust *t, const char *const *paths, const void *builtin, size_t builtin_len, char *err,
-	       size_t len);
+ * variable is set, then builtin (NULL: none) is asked.  0, or -errno with
+ * why in err (naming the variable and the file). */
+int trust_find(struct trust *t, const char *const *paths, trust_builtin_fn builtin, char *err, size_t len);
 void trust_clear(struct trust *t);
 
 #endif

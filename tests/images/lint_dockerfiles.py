@@ -31,6 +31,10 @@ from these files (hadolint's number, where it has one, in brackets):
   PH009  absolute WORKDIR [DL3000]; no MAINTAINER [DL4000]; no sudo [DL3004];
          a pipe in RUN needs `set -o pipefail` [DL4006]
   PH010  shellcheck -s sh on each RUN's shell text (the RUN's flags removed)
+  PH011  a carrier image (one stage, FROM scratch: dockerfiles/static) holds
+         the static binary and nothing else: one COPY of porthole, no RUN, no
+         ADD; PH001 and PH005 do not apply to it (nobody trains in it: other
+         images COPY --from it)
 
 Not required (deliberately): USER (SageMaker runs training as root),
 HEALTHCHECK (nothing polls a training container), version pins (the images
@@ -182,6 +186,9 @@ def lint(path: Path, shellcheck: bool = True) -> list[Finding]:
     if not froms:
         add(1, "PH001", "no FROM")
         return f
+    if len(froms) == 1 and froms[0].body.split()[:1] == ["scratch"]:
+        lint_carrier(ins, add)
+        return f
     # PH001/PH002: ARG BASE_IMAGE before the first FROM, with a pinned default
     pre = [i for i in ins if i.line < froms[0].line]
     base_arg = [i for i in pre if i.name == "ARG" and re.match(r"^BASE_IMAGE(=|$)", i.body)]
@@ -284,6 +291,18 @@ def lint(path: Path, shellcheck: bool = True) -> list[Finding]:
     if shellcheck:
         f.extend(shellcheck_runs(p, ins))
     return f
+
+
+def lint_carrier(ins: list[Instr], add) -> None:
+    """PH011: FROM scratch, one COPY of porthole, nothing that runs."""
+    copies = [i for i in ins if i.name == "COPY"]
+    for i in ins:
+        if i.name in ("RUN", "ADD"):
+            add(i, "PH011", f"{i.name} in a carrier image: it holds only the static binary")
+        elif i.name in ("ENTRYPOINT", "CMD") and exec_form(i.body) is None:
+            add(i, "PH005", f"{i.name} in shell form; use the exec (JSON) form")
+    if len(copies) != 1 or not copies[0].body.split()[:1] == ["porthole"]:
+        add(copies[0] if copies else 1, "PH011", "a carrier image has exactly one COPY, of porthole")
 
 
 def lint_run(p: str, i: Instr) -> list[Finding]:

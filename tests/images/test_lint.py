@@ -88,3 +88,23 @@ def test_arg_variables_are_known_to_shellcheck(tmp_path):
 def test_comments_inside_continuations(tmp_path):
     text = GOOD.replace("RUN apt-get update \\\n", "RUN apt-get update \\\n# a comment line\n")
     assert findings(tmp_path, text) == []
+
+
+CARRIER = 'FROM scratch\nCOPY porthole /porthole\nENTRYPOINT ["/porthole"]\nCMD ["version"]\n'
+
+
+def test_carrier_image_is_clean(tmp_path):
+    # dockerfiles/static: FROM scratch, nothing but the binary; the training
+    # image rules (BASE_IMAGE, the porthole ENTRYPOINT) do not apply.
+    assert findings(tmp_path, CARRIER) == []
+
+
+@pytest.mark.parametrize("new, words", [
+    ('FROM scratch\nCOPY porthole /porthole\nRUN ["/porthole", "version"]\n', "RUN in a carrier"),
+    ("FROM scratch\nCOPY porthole /porthole\nCOPY train /train\n", "exactly one COPY"),
+    ("FROM scratch\nADD porthole /porthole\n", "ADD in a carrier"),
+    ("FROM scratch\nCOPY porthole /porthole\nENTRYPOINT /porthole version\n", "shell form"),
+])
+def test_carrier_rules(tmp_path, new, words):
+    got = findings(tmp_path, new)
+    assert any(words in m for _, m in got), f"expected a finding mentioning {words!r}; got {got}"

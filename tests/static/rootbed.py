@@ -124,9 +124,11 @@ class RootRun:
 
     def __init__(self, tarball: Path, binary: str | None, args: list[str], env: dict[str, str], workdir: Path,
                  bed=None, node=None, hostname: str | None = None, files: dict | None = None,
-                 exe: str = PORTHOLE_IN_ROOT):
+                 exe: str = PORTHOLE_IN_ROOT, trace: Path | None = None):
         """binary: copied to /usr/local/bin/porthole (None: nothing copied);
-        exe ARGS is what runs as PID 1 (the root's own /bin/sh, say, to test the bed)."""
+        exe ARGS is what runs as PID 1 (the root's own /bin/sh, say, to test the bed).
+        trace: the host's strace records every open and exec of the run there
+        (seccomp-filtered, so only those syscalls stop)."""
         assert (bed is None) == (node is None), "a bed and its node, or neither"
         self.exe = exe
         self.tarball = Path(tarball)
@@ -143,6 +145,7 @@ class RootRun:
         self.err_path = self.workdir / "stderr"
         self.proc: subprocess.Popen | None = None
         self.ready: dict | None = None
+        self.trace = trace
 
     # -- the root
     def prepare(self) -> "RootRun":
@@ -173,7 +176,11 @@ class RootRun:
 
     # -- the process
     def argv(self) -> list[str]:
-        return ["/bin/sh", "-c", SETUP, "rootrun", str(self.root), self.hostname, self.exe, *self.args]
+        run = ["/bin/sh", "-c", SETUP, "rootrun", str(self.root), self.hostname, self.exe, *self.args]
+        if self.trace is None:
+            return run
+        return ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=open,openat,openat2,execve,execveat",
+                "-o", str(self.trace), "--", *run]
 
     def start(self) -> "RootRun":
         assert self.proc is None, "started twice"

@@ -102,12 +102,13 @@ def _connects(addr, port) -> bool:
         return False
 
 
-def start_run(bed, root_tar, root_name, static_bin, key, tmp, host, files, args=None, **env) -> RootRun:
+def start_run(bed, root_tar, root_name, static_bin, key, tmp, host, files, args=None, trace=None, **env) -> RootRun:
     node = bed.host(host)
     files = {**ml_files(host, [host]), "etc/hostname": f"{host}\n", **files}
     job = f"static-{root_name}-{host}-{int(time.time() * 1000)}"
     run = RootRun(root_tar(root_name), static_bin, args or ["run", "--", *TRAINING],
-                  bed.porthole_env(node, job, pub(key), **env), tmp, bed=bed.netbed, node=node, files=files)
+                  bed.porthole_env(node, job, pub(key), **env), tmp, bed=bed.netbed, node=node, files=files,
+                  trace=trace)
     run.start()
     return run
 
@@ -117,9 +118,10 @@ def dns_run(bed, root_tar, root_name, static_bin, client_key, tmp_path_factory):
     """algo-1: names through DNS only, the CA only through AWS_CA_BUNDLE."""
     files = {"etc/hosts": hosts_file({}), "etc/resolv.conf": bed.resolv_conf(), CA_IN_ROOT: bed.ca.ca}
     run = None
+    tmp = tmp_path_factory.mktemp("dns-run")
     try:
-        run = start_run(bed, root_tar, root_name, static_bin, client_key, tmp_path_factory.mktemp("dns-run"),
-                        "algo-1", files, AWS_CA_BUNDLE=CA_IN_ROOT)
+        run = start_run(bed, root_tar, root_name, static_bin, client_key, tmp, "algo-1", files,
+                        trace=tmp / "strace", AWS_CA_BUNDLE=CA_IN_ROOT)
         yield run
     finally:
         if run:
@@ -324,6 +326,47 @@ def test_events_reach_the_https_standin_with_aws_ca_bundle(dns_run, bed, client_
     evs = events_of(bed, dns_run, arrived, "the ready, ssh_login and ssh_request events")
     ready = next(e for e in evs if e.get("event") == "ready")
     assert (ready.get("data") or ready).get("host_key") == rec["host_key"], ready
+
+
+SHARED_OBJECT = re.compile(r'"[^"]*(\.so(\.[0-9]+)*|/libnss_[^"]*|/ld\.so\.[a-z]+|/gconv/[^"]*)"')
+
+
+def porthole_opens(trace: Path) -> list[str]:
+    """The open and exec calls made by porthole's own processes (PID 1, its
+    helpers, connection processes, its sftp-server) in an strace -f log:
+    a process is porthole's from an exec of porthole, or a fork of one, until
+    it execs something else (a session's shell)."""
+    exe: dict[str, str] = {}
+    calls = []
+    for line in trace.read_text(errors="replace").splitlines():
+        pid, _, call = line.partition(" ")
+        m = re.match(r'(execve|execveat)\("([^"]*)"', call)
+        if m and call.rstrip().endswith("= 0"):
+            exe[pid] = m.group(2)
+        m = re.match(r"(clone3?|fork|vfork)\(.*= ([0-9]+)$", call)
+        if m:
+            exe[m.group(2)] = exe.get(pid, "")
+            continue
+        if exe.get(pid, "").endswith("/porthole") and re.match(r"(open|openat|openat2|execve|execveat)\(", call):
+            calls.append(call)
+    return calls
+
+
+def test_no_shared_library_is_opened(dns_run, bed, client_key, tmp_path):
+    """PID 1, its helpers, a connection process, the sftp-server and the
+    CloudWatch publisher (TLS to the stand-in) never open a shared object:
+    no libnss_*, no OpenSSL engine or provider, no gconv module."""
+    ssh = ssh_to(dns_run, client_key, tmp_path)
+    assert ssh.run("true").returncode == 0
+    (tmp_path / "small").write_bytes(b"x" * 4096)
+    r = ssh.sftp(f"put {tmp_path / 'small'} /tmp/small-from-test\n")
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    events_of(bed, dns_run, lambda evs: any(e.get("event") == "ssh_login" for e in evs), "an ssh_login event")
+    calls = porthole_opens(dns_run.trace)
+    assert any("/etc/hosts" in c or "/etc/resolv.conf" in c for c in calls), (
+        f"the trace does not show porthole's own opens: {calls[:20]}")
+    shared = [c for c in calls if SHARED_OBJECT.search(c)]
+    assert not shared, "porthole opened shared objects:\n" + "\n".join(shared)
 
 
 def test_endpoint_name_resolved_through_dns(dns_run, bed):

@@ -8,6 +8,16 @@
 
 static char *dir;
 
+/* Stands in for the static build's cabundle_load. */
+static const char builtin_pem[] = "-----BEGIN CERTIFICATE-----";
+static int builtin(void **data, size_t *len)
+{
+	if (!(*data = strdup(builtin_pem)))
+		return -ENOMEM;
+	*len = sizeof(builtin_pem);
+	return 0;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -39,18 +49,18 @@ static void test_variables_win(void **state)
 	tu_write_file(b, "pem");
 	tu_write_file(first, "pem");
 	setenv("SSL_CERT_FILE", b, 1);
-	assert_int_equal(trust_find(&t, paths, "x", 1, err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), 0);
 	assert_string_equal(t.file, b);
 	assert_non_null(strstr(t.what, "SSL_CERT_FILE"));
 	trust_clear(&t);
 	/* AWS_CA_BUNDLE before SSL_CERT_FILE, as the SDKs do. */
 	setenv("AWS_CA_BUNDLE", a, 1);
-	assert_int_equal(trust_find(&t, paths, "x", 1, err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), 0);
 	assert_string_equal(t.file, a);
 	assert_null(t.blob);
 	trust_clear(&t);
 	/* Also in the dynamic build, which otherwise leaves it to libcurl. */
-	assert_int_equal(trust_find(&t, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, NULL, NULL, err, sizeof(err)), 0);
 	assert_string_equal(t.file, a);
 	trust_clear(&t);
 	free(a);
@@ -69,16 +79,16 @@ static void test_unreadable_variable_is_an_error(void **state)
 	tu_write_file(first, "pem");
 	setenv("AWS_CA_BUNDLE", missing, 1);
 	/* Not silently replaced by another trust the user did not ask for. */
-	assert_int_equal(trust_find(&t, paths, "x", 1, err, sizeof(err)), -ENOENT);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "AWS_CA_BUNDLE="));
 	assert_non_null(strstr(err, missing));
 	assert_non_null(strstr(err, "PEM"));
 	assert_null(t.file);
 	setenv("AWS_CA_BUNDLE", dir, 1);
-	assert_int_equal(trust_find(&t, paths, "x", 1, err, sizeof(err)), -EISDIR);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), -EISDIR);
 	unsetenv("AWS_CA_BUNDLE");
 	setenv("SSL_CERT_FILE", missing, 1);
-	assert_int_equal(trust_find(&t, paths, "x", 1, err, sizeof(err)), -ENOENT);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "SSL_CERT_FILE="));
 	free(missing);
 	free(first);
@@ -88,25 +98,25 @@ static void test_usual_paths_then_builtin(void **state)
 {
 	char *p1 = tu_path("%s/one.crt", dir), *p2 = tu_path("%s/two.crt", dir);
 	const char *paths[] = { p1, p2, NULL };
-	static const char builtin[] = "-----BEGIN CERTIFICATE-----";
 	struct trust t;
 	char err[512] = "";
 	(void)state;
 
 	/* None there: the built-in bundle, said so. */
-	assert_int_equal(trust_find(&t, paths, builtin, sizeof(builtin), err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), 0);
 	assert_null(t.file);
-	assert_ptr_equal(t.blob, builtin);
-	assert_int_equal(t.blob_len, sizeof(builtin));
+	assert_non_null(t.blob);
+	assert_memory_equal(t.blob, builtin_pem, sizeof(builtin_pem));
+	assert_int_equal(t.blob_len, sizeof(builtin_pem));
 	assert_non_null(strstr(t.what, "built into porthole"));
 	trust_clear(&t);
 	/* The first one present, in order. */
 	tu_write_file(p2, "pem");
-	assert_int_equal(trust_find(&t, paths, builtin, sizeof(builtin), err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), 0);
 	assert_string_equal(t.file, p2);
 	trust_clear(&t);
 	tu_write_file(p1, "pem");
-	assert_int_equal(trust_find(&t, paths, builtin, sizeof(builtin), err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, paths, builtin, err, sizeof(err)), 0);
 	assert_string_equal(t.file, p1);
 	trust_clear(&t);
 	free(p1);
@@ -121,11 +131,11 @@ static void test_nothing_at_all(void **state)
 	char err[512] = "";
 	(void)state;
 
-	assert_int_equal(trust_find(&t, paths, NULL, 0, err, sizeof(err)), -ENOENT);
+	assert_int_equal(trust_find(&t, paths, NULL, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no CA certificates"));
 	assert_non_null(strstr(err, "AWS_CA_BUNDLE"));
 	/* The dynamic build: libcurl's own default. */
-	assert_int_equal(trust_find(&t, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(trust_find(&t, NULL, NULL, err, sizeof(err)), 0);
 	assert_null(t.file);
 	assert_null(t.blob);
 	free(p1);
