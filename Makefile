@@ -171,7 +171,7 @@ rpm:
 # packages (make deb rpm, once) and their contents; the HyperPod lifecycle
 # script installing the .deb in a debootstrap chroot; the Dockerfiles linted,
 # built with podman from a debootstrap base and run as PID 1.
-dist-check: lint-dockerfiles
+dist-check: lint-dockerfiles $(ST)/porthole
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod tests/images
 
 # ---- the static binary (docs/ARCHITECTURE.md, "Static build") -------------
@@ -210,6 +210,8 @@ $(ST)/porthole: $(ST_AGENT_OBJ) $(ST)/obj-agent/cabundle-data.o
 	$(ST_CC) -o $@.debug $^ -L$(ST_PREFIX)/lib $(ST_LDLIBS) $(ST_LDFLAGS) -Wl,--no-eh-frame-hdr 2>$@.link.log || { cat $@.link.log; exit 1; }
 	@sed -n "s/.*warning: Using '\([^']*\)'.*/static: link warning: \1 (porthole keeps NSS to files and dns; see ARCHITECTURE)/p" $@.link.log
 	strip -o $@ $@.debug
+	@# dockerfiles/static builds with this directory as its context: only the binary goes.
+	printf '*\n!porthole\n' >$(ST)/.dockerignore
 
 -include $(ST_AGENT_OBJ:.o=.d)
 

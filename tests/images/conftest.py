@@ -71,6 +71,35 @@ def example_image(store, debian_image):
     return store.build(EXAMPLE, None, REPO / "dockerfiles" / "example-python", {"BASE_IMAGE": debian_image})
 
 
+STATIC = "localhost/porthole-test:static"
+STATIC_USER = "localhost/porthole-test:static-user"
+
+
+@pytest.fixture(scope="session")
+def static_image(store):
+    """dockerfiles/static built from `make static`'s build/static (its
+    .dockerignore sends only the binary)."""
+    binary = REPO / "build" / "static" / "porthole"
+    if not binary.is_file():
+        pytest.fail(f"{binary} is missing: run `make static` first (make dist-check does)")
+    return store.build(STATIC, REPO / "dockerfiles" / "static" / "Dockerfile", binary.parent)
+
+
+@pytest.fixture(scope="session")
+def static_user_image(store, base, static_image, tmp_path_factory):
+    """What the README tells a user to write: their own image plus one COPY
+    --from the static image, and porthole as the ENTRYPOINT."""
+    ctx = tmp_path_factory.mktemp("static-user")
+    (ctx / "Dockerfile").write_text(
+        "ARG BASE_IMAGE\n"
+        f"FROM {static_image} AS porthole\n"
+        "FROM ${BASE_IMAGE}\n"
+        "COPY --from=porthole /porthole /usr/local/bin/porthole\n"
+        'ENTRYPOINT ["porthole", "run", "--"]\n'
+        'CMD ["sh", "-c", "echo static-training-ran; exit 3"]\n')
+    return store.build(STATIC_USER, None, ctx, {"BASE_IMAGE": base})
+
+
 @pytest.fixture(scope="session")
 def client_key(tmp_path_factory):
     return make_key(tmp_path_factory.mktemp("keys") / "id_ed25519")

@@ -83,6 +83,49 @@ def test_debian_image_without_train_fails_the_sagemaker_way(store, runs, tmp_pat
     assert "ready" in r.stdout, r.describe()
 
 
+# ---- dockerfiles/static -------------------------------------------------------------
+
+
+def test_static_image_holds_only_the_binary(store, static_image):
+    layers = store.layers(static_image)
+    assert len(layers) == 1, layers
+    cid, root = store.rootfs(static_image)
+    try:
+        files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
+        assert files == ["porthole"], files
+        with open(root / "porthole", "rb") as f:
+            assert f.read(4) == b"\x7fELF"
+    finally:
+        store.drop_rootfs(cid)
+    assert store.config(static_image).get("Entrypoint") == ["/porthole"]
+
+
+def test_static_copied_into_an_image_runs_and_takes_a_login(store, runs, tmp_path, static_user_image, client_key):
+    """The README's first Dockerfile: COPY --from the static image into an
+    image that has none of porthole's libraries, and log in."""
+    cid, root = store.rootfs(static_user_image)
+    try:
+        assert not list(root.glob("usr/lib/x86_64-linux-gnu/libssh.so*")), "the base has libssh"
+    finally:
+        store.drop_rootfs(cid)
+    r = start(store, runs, tmp_path, static_user_image,
+              env={"PORTHOLE_SSH": "embedded", "PORTHOLE_SSH_PORT": "0", "PORTHOLE_SSH_LISTEN": "127.0.0.1",
+                   "PORTHOLE_AUTHORIZED_KEYS": pub(client_key), "PORTHOLE_HOLD": "on-failure",
+                   "PORTHOLE_WINDOW": "10m"})
+    ready = r.wait_ready()
+    assert ready.get("host") == "algo-1", ready
+    r.ssh_setup(client_key)
+    wait_for(lambda: "static-training-ran" in r.stdout, what="the training command's output")
+    s = r.ssh("tr '\\0' ' ' </proc/1/cmdline; . /etc/os-release; echo; echo $VERSION_CODENAME")
+    assert s.returncode == 0, f"{s.stderr}\n{r.describe()}"
+    cmdline, codename = s.stdout.splitlines()[:2]
+    assert cmdline.split()[:3] == ENTRYPOINT, cmdline
+    assert codename == "bookworm", codename
+    rel = r.ssh("porthole", "release")
+    assert rel.returncode == 0, rel.stderr
+    assert r.wait() == 3, r.describe()
+
+
 # ---- dockerfiles/example-python ---------------------------------------------------
 
 
