@@ -17,6 +17,9 @@ Sections (SECTIONS below):
            - VmRSS and VmHWM (/proc/PID/status) at the end; goal < 4 MiB
            - time from exec to the ready line, median of runs of a no-op
              command with PORTHOLE_HOLD=never; goal < 10 ms (no network)
+  static   the static binary (make static, or PORTHOLE_STATIC_BIN): its size
+           (goal <= 6 MiB), then the wrapper and ssh sections again with it,
+           beside the dynamic build's figures
   ssh      the embedded SSH server against OpenSSH's sshd and dropbear on
            loopback (bench/ssh_bench.py, which prints its own comparison
            table): connect+auth+`true` latency, `ssh cat` and `sftp get`
@@ -262,9 +265,34 @@ def bench_cluster(ctx):
     return [Row(*r) for r in cluster_bench.run(ctx.porthole)]
 
 
+def static_binary():
+    b = os.environ.get("PORTHOLE_STATIC_BIN")
+    cand = Path(b) if b else REPO / "build" / "static" / "porthole"
+    return str(cand.resolve()) if cand.is_file() else None
+
+
+def bench_static(ctx):
+    """The static binary (make static), measured like the dynamic one in the
+    same run: its size, then the wrapper and ssh sections again."""
+    static = static_binary()
+    if not static:
+        return [Row("static binary", "not built (make static, or set PORTHOLE_STATIC_BIN)")]
+    size = os.stat(static).st_size
+    rows = [Row("static: stripped size of the one file", f"{size / MIB:.2f} MiB", "<= 6 MiB", size <= 6 * MIB),
+            Row("  dynamic build, for comparison (needs its libraries)", f"{os.stat(ctx.porthole).st_size / MIB:.2f} MiB")]
+    sctx = Context(static)
+    try:
+        rows += [Row("static: " + r.figure.lstrip(), r.value, r.goal, r.met) for r in bench_wrapper(sctx)]
+        rows += [Row("static: " + r.figure.lstrip(), r.value, r.goal, r.met) for r in bench_ssh(sctx)]
+    finally:
+        sctx.cleanup()
+    return rows
+
+
 SECTIONS = [
     ("wrapper", bench_wrapper),
     ("ssh", bench_ssh),
+    ("static", bench_static),
     ("cloudwatch", bench_cloudwatch),
     ("image-size", bench_image_size),
     ("cluster", bench_cluster),

@@ -39,6 +39,7 @@ from podman_store import Store  # noqa: E402
 
 RUNTIME_PKGS = "libssh-4 libcurl4 libcjson1 libsystemd0 ca-certificates"  # as in dockerfiles/debian
 SSHD_PKGS = "openssh-server"
+OPENSSH_PKGS = "openssh-server openssh-client"  # what the static binary replaces: server, client, sftp-server
 
 # One RUN that installs PKGS and prints each package it added with its
 # Installed-Size (KiB) on a line of its own (PH-PKG NAME KIB) in the build log.
@@ -93,9 +94,12 @@ def measure(store: Store) -> dict:
         (ctx / "Containerfile").write_text(PROBE)
         deps_pkgs, _ = probe(store, base, "localhost/porthole-size:deps", RUNTIME_PKGS, ctx)
         sshd_pkgs, sshd_layer = probe(store, base, "localhost/porthole-size:sshd", SSHD_PKGS, ctx)
+        openssh_pkgs, _ = probe(store, base, "localhost/porthole-size:openssh", OPENSSH_PKGS, ctx)
+    static = REPO / "build" / "static" / "porthole"
     return {
         "porthole_layer": porthole_layer, "files": files, "deps_layer": deps_layer, "deps_pkgs": deps_pkgs,
-        "sshd_pkgs": sshd_pkgs, "sshd_layer": sshd_layer, "seconds": time.monotonic() - t0,
+        "sshd_pkgs": sshd_pkgs, "sshd_layer": sshd_layer, "openssh_pkgs": openssh_pkgs,
+        "static": static.stat().st_size if static.is_file() else None, "seconds": time.monotonic() - t0,
     }
 
 
@@ -120,12 +124,23 @@ def rows(m: dict) -> tuple[list[tuple], list[str]]:
         ("  their layer (apt-get install)", fmt(m["deps_layer"]), "", None),
         ("(porthole's layer + libraries) / openssh-server installed",
          f"{(m['porthole_layer'] + deps_inst) / sshd_inst:.2f}", "", None),
-        ("measured in (builds included)", f"{m['seconds']:.0f} s", "", None),
     ]
+    openssh_inst = sum(m["openssh_pkgs"].values())
+    if m["static"] is None:
+        table.append(("static porthole (one file, no libraries)", "not built: make static", "", None))
+    else:
+        table += [
+            ("static porthole (one file, no libraries)", fmt(m["static"]), "<= 6 MiB", m["static"] <= 6 * 1024 * 1024),
+            (f"openssh-server + openssh-client installed ({len(m['openssh_pkgs'])} packages)", fmt(openssh_inst), "",
+             None),
+            ("static porthole / openssh-server + openssh-client", f"{m['static'] / openssh_inst:.2f}", "", None),
+        ]
+    table.append(("measured in (builds included)", f"{m['seconds']:.0f} s", "", None))
     notes = [
         "porthole's layer: " + ", ".join(f"/{p} {fmt(n)}" for p, n in m["files"].items()),
         "openssh-server (--no-install-recommends) adds: " + pkg_list(m["sshd_pkgs"]),
         f"porthole's runtime packages ({RUNTIME_PKGS}) add: " + pkg_list(m["deps_pkgs"]),
+        f"{OPENSSH_PKGS} (--no-install-recommends) add: " + pkg_list(m["openssh_pkgs"]),
         "(base: Debian 12 minbase from debootstrap; a base that already has these libraries pays only the layer)",
     ]
     return table, notes
