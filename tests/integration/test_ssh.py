@@ -92,13 +92,14 @@ def test_upload_then_download_byte_exact(sb):
     src = sb.root / "src.bin"
     src.write_bytes(os.urandom(24 << 20) + b"tail without newline")
     dst = sb.root / "dst.bin"
+    # 24 MiB each way takes seconds; at a load average of 30 (seen) over a minute.
     with open(src, "rb") as f:
-        r = srv.ssh(f"cat > {dst}", stdin=f)
+        r = srv.ssh(f"cat > {dst}", stdin=f, timeout=300)
     assert r.returncode == 0, r.stderr
     assert sha256_file(dst) == sha256_file(src)
     p1 = srv.popen("cat", str(dst))
-    sha = subprocess.run(["sha256sum"], stdin=p1.stdout, capture_output=True, check=True).stdout.split()[0]
-    assert p1.wait(timeout=60) == 0
+    sha = subprocess.run(["sha256sum"], stdin=p1.stdout, capture_output=True, check=True, timeout=300).stdout.split()[0]
+    assert p1.wait(timeout=300) == 0
     assert sha.decode() == sha256_file(src)
 
 
