@@ -215,6 +215,10 @@ $(ST)/porthole: $(ST_AGENT_OBJ) $(ST)/obj-agent/cabundle-data.o
 
 -include $(ST_AGENT_OBJ:.o=.d)
 
-# The acceptance tests of the static binary (tests/static/README.md).
+# The acceptance tests of the static binary (tests/static/README.md), then
+# the integration tests of the features tests/static does not cover (S3
+# keys, the user side, SSM, systemd, every kind of forward) with it.
+STATIC_INTEGRATION := test_s3keys.py test_hosts.py test_ssm.py test_systemd.py test_ssh_forward.py
 static-check: $(ST)/porthole
 	PORTHOLE_STATIC_BIN=$(abspath $(ST)/porthole) $(PYTHON) -m pytest -q -p no:cacheprovider tests/static
+	PORTHOLE_BIN=$(abspath $(ST)/porthole) $(PYTHON) -m pytest -q -p no:cacheprovider $(addprefix tests/integration/,$(STATIC_INTEGRATION))
