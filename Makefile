@@ -52,6 +52,11 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 AGENT_SRC := $(sort $(wildcard agent/*.c agent/*/*.c))
 AGENT_OBJ := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 
+# Static dependencies, pinned Debian versions, cached: make static-deps.
+# Included before any rule names $(ST), which it defines.
+.DEFAULT_GOAL := all
+include packaging/static/deps.mk
+
 .PHONY: all deps check unit integration dist-check lint-dockerfiles image-size valgrind demo bench install clean layout-check
 all: agent/porthole
 
@@ -175,9 +180,6 @@ dist-check: lint-dockerfiles $(ST)/porthole
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/packaging tests/hyperpod tests/images
 
 # ---- the static binary (docs/ARCHITECTURE.md, "Static build") -------------
-# Static dependencies, pinned Debian versions, cached: make static-deps.
-include packaging/static/deps.mk
-
 # The same sources, compiled -DPORTHOLE_STATIC (libssh and libcurl linked in
 # instead of dlopen()ed, NSS kept to glibc's built-in files and dns) against
 # build/static/prefix, linked -static-pie; Debian's CA bundle is built in
