@@ -22,4 +22,5 @@ platform/test_hyperpod_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform
 platform/test_identity_LINK := aws/arn lib/jsonutil lib/log lib/strutil platform/gpus platform/hyperpod platform/identity
 sftp/test_sftp_wire_LINK := sftp/sftp_wire
 ssh/test_authkeys_LINK := ssh/authkeys ssh/match ssh/sshlib
+ssh/test_keygen_LINK := ssh/ed25519 ssh/hostkey ssh/keygen ssh/sha2 ssh/sshlib
 ssm/test_ssm_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry lib/clock lib/log lib/strutil ssm/ssm_api ssm/ssm_log ssm/ssm_sessions
