@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* hostkey.h — the SSH host key: a new Ed25519 key at each start, or the one
- * in PORTHOLE_HOST_KEY.  Made in a forked helper (sshd_setup.c), so PID 1
- * only ever holds the results as text. */
+ * in PORTHOLE_HOST_KEY.  PID 1 only ever holds it as text: a new key for
+ * the embedded server is made there without libssh (keygen.h); a key file,
+ * or the key for the image's sshd, by a forked helper (sshd_setup.c). */
 #ifndef PORTHOLE_HOSTKEY_H
 #define PORTHOLE_HOSTKEY_H
 
