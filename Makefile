@@ -27,7 +27,7 @@ PKGS    := libssh libcurl libcjson libsystemd
 DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
              util-linux procps valgrind shellcheck openssh-sftp-server debootstrap pdsh dnsmasq-base openssl
-DEB_BENCH := openssh-server dropbear-bin
+DEB_BENCH := openssh-server dropbear-bin tini dumb-init
 # Images (make dist-check, make image-size): podman builds from a debootstrap base.
 DEB_IMAGES := podman debootstrap
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_IMAGES)

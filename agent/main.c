@@ -6,8 +6,11 @@
  * which take only the flags that find it; and self-contained commands
  * (sftp-server, the user side on a laptop, version), which parse their own
  * arguments and need no settings at all. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef PORTHOLE_STATIC
 #include <nss.h>
@@ -21,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "sftp/sftp_server.h"
+#include "ssh/sshd.h"
 
 enum kind {
 	K_SELF,   /* parses its own arguments; no settings */
@@ -28,14 +32,15 @@ enum kind {
 	K_DAEMON, /* run, serve, config: every setting layer */
 };
 
-/* A daemon command gets the loaded settings and what follows them. */
-typedef int (*daemon_fn)(struct config *cfg, int argc, char **argv);
+/* A daemon command gets the loaded settings, its own options and what
+ * follows them. */
+typedef int (*daemon_fn)(struct config *cfg, const struct run_options *opt, int argc, char **argv);
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
-static int cmd_run(struct config *cfg, int argc, char **argv);
-static int cmd_serve(struct config *cfg, int argc, char **argv);
-static int cmd_config(struct config *cfg, int argc, char **argv);
+static int cmd_run(struct config *cfg, const struct run_options *opt, int argc, char **argv);
+static int cmd_serve(struct config *cfg, const struct run_options *opt, int argc, char **argv);
+static int cmd_config(struct config *cfg, const struct run_options *opt, int argc, char **argv);
 
 static const struct subcommand {
 	const char *name;
@@ -68,6 +73,8 @@ static const struct subcommand {
 	{ "ssh", K_SELF, hosts_cli_main, NULL, "ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host, verifying its published key" },
 	{ "ssh-config", K_SELF, hosts_cli_main, NULL, "ssh-config JOB                    ~/.ssh/config blocks for a job's hosts" },
 	{ "version", K_SELF, cmd_version, NULL, "version" },
+	/* porthole's own: the SSH endpoint's first reading of the authorized keys. */
+	{ "ssh-check-keys", K_SELF, sshd_check_keys_main, NULL, NULL },
 	{ "--version", K_SELF, cmd_version, NULL, NULL },
 	{ "help", K_SELF, cmd_help, NULL, NULL },
 	{ "--help", K_SELF, cmd_help, NULL, NULL },
@@ -85,6 +92,8 @@ static void usage(FILE *out)
 		fprintf(out, "%s porthole %s\n", first ? "usage:" : "      ", subcommands[i].usage);
 		first = false;
 	}
+	fprintf(out, "\nrun and serve also take --ready-fd N: the JSON ready record (docs/ready-record.md) is written to\n"
+		     "file descriptor N too, for tools; porthole's own lines, the record among them, go to stderr.\n");
 	fprintf(out, "\nSETTINGS (also PORTHOLE_* environment, porthole_* hyperparameters, the conf file):\n");
 	config_print_flags(out);
 }
@@ -105,7 +114,7 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_run(struct config *cfg, int argc, char **argv)
+static int cmd_run(struct config *cfg, const struct run_options *opt, int argc, char **argv)
 {
 	if (argc == 0) {
 		fprintf(stderr, "porthole: run: no training command given\n");
@@ -113,21 +122,22 @@ static int cmd_run(struct config *cfg, int argc, char **argv)
 		config_free(cfg);
 		return 2;
 	}
-	return run_main(cfg, argv);
+	return run_main(cfg, opt, argv);
 }
 
-static int cmd_serve(struct config *cfg, int argc, char **argv)
+static int cmd_serve(struct config *cfg, const struct run_options *opt, int argc, char **argv)
 {
 	if (argc > 0) {
 		fprintf(stderr, "porthole: serve takes no command; did you mean `porthole run -- %s`?\n", argv[0]);
 		config_free(cfg);
 		return 2;
 	}
-	return run_main(cfg, NULL);
+	return run_main(cfg, opt, NULL);
 }
 
-static int cmd_config(struct config *cfg, int argc, char **argv)
+static int cmd_config(struct config *cfg, const struct run_options *opt, int argc, char **argv)
 {
+	(void)opt;
 	config_print(cfg, stdout, argc > 0 && strcmp(argv[0], "--json") == 0);
 	config_free(cfg);
 	return 0;
@@ -173,11 +183,45 @@ static int client_main(int argc, char **argv)
 	return rc;
 }
 
-/* run, serve, config: setting flags come first; what follows them (after
- * an optional "--") is the command's. */
+/* --ready-fd N (or --ready-fd=N) at argv[*i]: 1 taken (*i moved past its
+ * value), 0 not this option, -1 after saying what is wrong. */
+static int take_ready_fd(int argc, char **argv, int *i, int *fd)
+{
+	const char *v;
+	char *end;
+	long n;
+
+	if (strcmp(argv[*i], "--ready-fd") == 0) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "porthole: --ready-fd needs a file descriptor number\n");
+			return -1;
+		}
+		v = argv[++*i];
+	} else if (strncmp(argv[*i], "--ready-fd=", 11) == 0) {
+		v = argv[*i] + 11;
+	} else {
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || !*v || *end || n < 0 || n > 65535) {
+		fprintf(stderr, "porthole: --ready-fd \"%s\": expected a file descriptor number\n", v);
+		return -1;
+	}
+	if (n == 0 || fcntl((int)n, F_GETFD) < 0) {
+		fprintf(stderr, "porthole: --ready-fd %ld: not a file descriptor open for writing here\n", n);
+		return -1;
+	}
+	*fd = (int)n;
+	return 1;
+}
+
+/* run, serve, config: setting flags (and run's and serve's --ready-fd) come
+ * first; what follows them (after an optional "--") is the command's. */
 static int daemon_main(const struct subcommand *sc, int argc, char **argv)
 {
 	struct config_flags flags = { 0 };
+	struct run_options opt = { .ready_fd = -1 };
 	struct config cfg;
 	int i, rc;
 
@@ -186,18 +230,26 @@ static int daemon_main(const struct subcommand *sc, int argc, char **argv)
 			i++;
 			break;
 		}
+		if (sc->daemon != cmd_config && (rc = take_ready_fd(argc, argv, &i, &opt.ready_fd)) != 0) {
+			if (rc < 0)
+				return 2;
+			continue;
+		}
 		rc = config_take_flag(&flags, argc, argv, &i);
 		if (rc < 0)
 			return 2;
 		if (rc == 0)
 			break;
 	}
+	/* The record's fd is porthole's, not the command's. */
+	if (opt.ready_fd > 2)
+		fcntl(opt.ready_fd, F_SETFD, FD_CLOEXEC);
 	config_load(&cfg, &flags);
 	/* Only run and serve ship their log anywhere. */
 	if (sc->daemon == cmd_config)
 		log_discard_early();
 	log_set_level(cfg.log_level);
-	return sc->daemon(&cfg, argc - i, argv + i);
+	return sc->daemon(&cfg, &opt, argc - i, argv + i);
 }
 
 #ifdef PORTHOLE_STATIC

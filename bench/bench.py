@@ -15,8 +15,13 @@ Sections (SECTIONS below):
            - CPU ticks (utime+stime, /proc/PID/stat) from the ready line to
              the end of the command; goal 0
            - VmRSS and VmHWM (/proc/PID/status) at the end; goal < 4 MiB
-           - time from exec to the ready line, median of runs of a no-op
-             command with PORTHOLE_HOLD=never; goal < 10 ms (no network)
+           - time from exec to the ready record (read from --ready-fd),
+             median of runs of a no-op command with PORTHOLE_HOLD=never and
+             the SSH endpoint on; goal < 10 ms (no network)
+           - `porthole run -- true` end to end (spawn to reaped), side by
+             side with tini (`tini -s -- true`) and dumb-init (`dumb-init
+             true`) in the same run, interleaved, none of them PID 1; goal:
+             porthole's median within 1.5x tini's
   static   the static binary (make static, or PORTHOLE_STATIC_BIN): its size
            (goal <= 6 MiB), then the wrapper and ssh sections again with it,
            beside the dynamic build's figures
@@ -40,7 +45,7 @@ Sections (SECTIONS below):
 Environment:
   PORTHOLE_BIN   the binary (default: build/std/porthole, then PATH)
   BENCH_SECONDS  how long the command "trains" (default 60)
-  BENCH_RUNS     startup runs (default 20)
+  BENCH_RUNS     startup runs (default 20; the side-by-side start takes 3x as many)
   BENCH_ONLY     comma-separated section names to run (default: all)
   BENCH_CW_IDLE  the cloudwatch section's idle period in seconds (60)
   BENCH_IDLE_SECONDS, BENCH_SSH_RUNS, BENCH_SSH_MIB, BENCH_SSH_XFER_RUNS
@@ -52,6 +57,7 @@ Environment:
 
 import json
 import os
+import select
 import shutil
 import statistics
 import subprocess
@@ -137,15 +143,49 @@ def kib(text):
     return int(text.split()[0])  # "1234 kB"
 
 
-def read_ready(p, timeout=10):
-    """Read porthole's stdout up to the JSON ready line; the parsed record."""
-    deadline = time.monotonic() + timeout
-    for raw in p.stdout:
-        if raw.startswith(b'{"porthole":"ready"'):
-            return json.loads(raw)
-        if time.monotonic() > deadline:
-            break
-    raise RuntimeError("porthole did not print its ready line")
+def spawn_ready(argv, env, timeout=10):
+    """Spawn porthole with --ready-fd on a pipe; (pid, seconds from spawn to
+    the JSON ready record)."""
+    r, w = os.pipe()
+    try:
+        os.set_inheritable(w, True)
+        argv = [argv[0], argv[1], "--ready-fd", str(w)] + argv[2:]
+        t0 = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=quiet_fds())
+        os.close(w)
+        w = -1
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in buf:
+            ready, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(r, 65536) if ready else b""
+            if not chunk:
+                raise RuntimeError("porthole wrote no ready record on --ready-fd")
+            buf += chunk
+        took = time.perf_counter() - t0
+        if not buf.startswith(b'{"porthole":"ready"'):
+            raise RuntimeError(f"not a ready record on --ready-fd: {buf[:80]!r}")
+        return pid, took
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def quiet_fds():
+    """posix_spawn file actions: stdin, stdout and stderr on /dev/null."""
+    return [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)]
+
+
+def run_once(argv, env):
+    """Seconds from spawning argv to reaping it (stdio on /dev/null)."""
+    t0 = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, env, file_actions=quiet_fds())
+    _, status = os.waitpid(pid, 0)
+    took = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {os.waitstatus_to_exitcode(status)}")
+    return took
 
 
 def fmt_ms(sec):
@@ -160,39 +200,57 @@ def bench_wrapper(ctx):
     runs = int(os.environ.get("BENCH_RUNS", "20"))
     rows = []
 
-    # 1. Startup: exec to the ready line, a no-op command, no hold.
-    env = ctx.env("startup", PORTHOLE_HOLD="never")
+    # 1. Startup: exec to the ready record, a no-op command, no hold, SSH on
+    # (a port of its own, on loopback).
+    env = ctx.env("startup", PORTHOLE_HOLD="never", PORTHOLE_SSH_PORT="0", PORTHOLE_SSH_LISTEN="127.0.0.1")
     true = shutil.which("true") or "/bin/true"
-    times, spawn_times = [], []
+    times = []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        p = ctx.spawn([ctx.porthole, "run", "--", true], env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        read_ready(p)
-        times.append(time.perf_counter() - t0)
-        p.stdout.close()
-        if p.wait(timeout=10) != 0:
-            raise RuntimeError(f"porthole run -- true exited {p.returncode}")
-        # What starting any process and reading a line costs here, for scale.
-        t0 = time.perf_counter()
-        q = subprocess.Popen(["/bin/echo", "x"], stdout=subprocess.PIPE)
-        q.stdout.readline()
-        spawn_times.append(time.perf_counter() - t0)
-        q.stdout.close()
-        q.wait()
+        pid, took = spawn_ready([ctx.porthole, "run", "--", true], env)
+        times.append(took)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"porthole run -- true exited {os.waitstatus_to_exitcode(status)}")
     med = statistics.median(times)
-    rows.append(Row(f"exec to ready line, median of {runs} (`run -- true`, hold never)", fmt_ms(med), "< 10 ms",
-                    med < 0.010))
+    rows.append(Row(f"exec to ready record, median of {runs} (`run -- true`, hold never, SSH on)", fmt_ms(med),
+                    "< 10 ms", med < 0.010))
     rows.append(Row("  min / max", f"{fmt_ms(min(times))} / {fmt_ms(max(times))}"))
-    rows.append(Row("  for scale: spawn /bin/echo and read its line (median)", fmt_ms(statistics.median(spawn_times))))
+
+    # 1b. End to end, side by side with the other inits, interleaved so a
+    # busy moment costs them all alike.
+    inits = {"porthole": [ctx.porthole, "run", "--", true]}
+    for name, argv in (("tini", ["tini", "-s", "--", true]), ("dumb-init", ["dumb-init", true])):
+        if shutil.which(argv[0]):
+            inits[name] = [shutil.which(argv[0])] + argv[1:]
+        else:
+            rows.append(Row(f"  {name}: not installed (Debian package {name}; make deps)", "-"))
+    inits["true alone"] = [true]
+    e2e = {name: [] for name in inits}
+    for _ in range(3 * runs):
+        for name, argv in inits.items():
+            e2e[name].append(run_once(argv, env))
+    med = {name: statistics.median(v) for name, v in e2e.items()}
+    for name in inits:
+        rows.append(Row(f"`{name if name == 'true alone' else name + ' … true'}` end to end, median of {3 * runs}",
+                        fmt_ms(med[name])))
+    if "tini" in med:
+        ratio = med["porthole"] / med["tini"]
+        rows.append(Row("  porthole / tini", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5))
+    if "dumb-init" in med:
+        rows.append(Row("  porthole / dumb-init", f"{med['porthole'] / med['dumb-init']:.2f}x"))
 
     # 2. A command that "trains" for `seconds`: porthole's own cost meanwhile.
     env = ctx.env("idle", PORTHOLE_HOLD="never")
     sleep = shutil.which("sleep") or "/bin/sleep"
     print(f"  wrapper: `porthole run -- sleep {seconds:g}` (BENCH_SECONDS to change) ...", flush=True)
     t0 = time.monotonic()
-    p = ctx.spawn([ctx.porthole, "run", "--", sleep, f"{seconds:g}"], env, stdout=subprocess.PIPE,
-                  stderr=subprocess.DEVNULL)
-    read_ready(p)
+    r, w = os.pipe()
+    p = ctx.spawn([ctx.porthole, "run", "--ready-fd", str(w), "--", sleep, f"{seconds:g}"], env,
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(w,))
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        if not f.readline().startswith(b'{"porthole":"ready"'):
+            raise RuntimeError("porthole wrote no ready record on --ready-fd")
     ticks0 = cpu_ticks(p.pid)
     ctx0 = proc_status(p.pid)
     # Sample just before the command ends, while porthole still waits for it.
@@ -201,7 +259,6 @@ def bench_wrapper(ctx):
     st = proc_status(p.pid)
     if p.wait(timeout=seconds + 10) != 0:
         raise RuntimeError(f"porthole run -- sleep exited {p.returncode}")
-    p.stdout.close()
     idle = ticks1 - ticks0
     wakeups = (int(st["voluntary_ctxt_switches"]) + int(st["nonvoluntary_ctxt_switches"])
                - int(ctx0["voluntary_ctxt_switches"]) - int(ctx0["nonvoluntary_ctxt_switches"]))

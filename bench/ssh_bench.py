@@ -158,9 +158,9 @@ class Porthole(Server):
         env.update(PORTHOLE_SSH="embedded", PORTHOLE_SSH_PORT="0", PORTHOLE_SSH_LISTEN="127.0.0.1",
                    PORTHOLE_AUTHORIZED_KEYS=client_pub, PORTHOLE_CONFIG="/dev/null",
                    PORTHOLE_ML_ROOT=str(ml), PORTHOLE_CONTROL_SOCKET=str(self.dir / "control.sock"))
-        out = self.dir / "stdout.log"
-        with open(out, "wb") as f:
-            self.popen([porthole, "serve"], env=env, stdout=f)
+        # The ready record is on stderr, with porthole's other lines.
+        out = self.dir / "stderr.log"
+        self.popen([porthole, "serve"], env=env)
         deadline = time.monotonic() + 15
         while True:
             for line in out.read_bytes().splitlines():

@@ -95,8 +95,8 @@ _porthole_nap() {
 #   when a porthole already answers on the control socket (porthole is the
 #   ENTRYPOINT, or porthole_start ran before), so calling it twice starts
 #   one porthole.  Waits up to 5 s for it to answer `porthole status`.
-#   porthole serve keeps the script's stdout and stderr (its ready line goes
-#   to the job's log) but is not a child of the script: a bare `wait` in the
+#   porthole serve keeps the script's stdout and stderr (its ready record
+#   goes to the job's log, on stderr) but is not a child of the script: a bare `wait` in the
 #   script does not wait for it.  Stop it with porthole_stop; when the
 #   container ends it ends too.
 #   If porthole is missing or does not come up: one message on stderr, and

@@ -332,7 +332,7 @@ class HostRun:
         return f"--- {self.name} ({self.job}) stdout:\n{self.stdout}\n--- {self.name} stderr:\n{self.stderr}"
 
     def ready_record(self) -> dict | None:
-        return ready_record_in(self.stdout)
+        return ready_record_in(self.stderr)
 
     def wait_ready(self, timeout: float = 60.0) -> dict:
         deadline = time.monotonic() + timeout

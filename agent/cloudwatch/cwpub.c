@@ -35,7 +35,10 @@ enum step { STEP_NONE, STEP_REGION, STEP_GROUP, STEP_STREAM, STEP_PUT };
 
 struct cwpub {
 	sd_event *loop;
-	struct aws *aws;
+	struct aws *aws;        /* made on the first send */
+	struct aws *(*get_aws)(void *ud);
+	void *aws_ud;
+	bool no_client;         /* it could not be made: nothing is sent */
 	struct spool *sp;
 	char *group, *stream, *job, *host;
 	char *region, *endpoint;
@@ -443,12 +446,31 @@ static void on_region(void *ud, const char *body, const char *why)
 		pump(pub);
 }
 
+/* Without an AWS client nothing can ever be sent: stop collecting. */
+static void give_up(struct cwpub *pub)
+{
+	pub->no_client = true;
+	log_remove_sink(on_log, pub);
+	sd_event_source_set_enabled(pub->kick, SD_EVENT_OFF);
+	sd_event_source_set_enabled(pub->ident, SD_EVENT_OFF);
+	sd_event_source_set_enabled(pub->retry, SD_EVENT_OFF);
+	/* Said where the client was to be made. */
+	log_debug("CloudWatch: no AWS client; nothing is sent to %s %s", pub->group, pub->stream);
+	flush_finish(pub, "no AWS client");
+}
+
 static void pump(struct cwpub *pub)
 {
-	if (pub->call || pub->region_req)
+	if (pub->call || pub->region_req || pub->no_client)
 		return;
 	if (!spool_pending(pub->sp)) {
 		flush_finish(pub, NULL);
+		return;
+	}
+	/* Made only now, from the loop, so porthole's start never waits for
+	 * libcurl to load. */
+	if (!pub->aws && !(pub->aws = pub->get_aws(pub->aws_ud))) {
+		give_up(pub);
 		return;
 	}
 	if (!pub->region) {
@@ -519,9 +541,9 @@ bool cwpub_flush(struct cwpub *pub, uint64_t usec, void (*done)(void *ud), void 
 {
 	/* The last identity record says the host is going, so readers
 	 * (`porthole hosts`) can tell it is gone whatever ended it. */
-	if (pub && pub->identity)
+	if (pub && pub->identity && !pub->no_client)
 		on_ident(NULL, pub);
-	if (!pub || (!spool_pending(pub->sp) && !pub->call))
+	if (!pub || pub->no_client || (!spool_pending(pub->sp) && !pub->call))
 		return false;
 	pub->flushing = true;
 	pub->flush_done = done;
@@ -541,7 +563,7 @@ uint64_t cwpub_pending(const struct cwpub *pub)
 
 /* ---- setup --------------------------------------------------------------- */
 
-int cwpub_new(sd_event *loop, struct aws *aws, const struct cwpub_config *cfg, struct cwpub **out)
+int cwpub_new(sd_event *loop, const struct cwpub_config *cfg, struct cwpub **out)
 {
 	struct cwpub *pub = calloc(1, sizeof(*pub));
 	uint64_t backlog;
@@ -550,7 +572,8 @@ int cwpub_new(sd_event *loop, struct aws *aws, const struct cwpub_config *cfg, s
 	if (!pub)
 		return -ENOMEM;
 	pub->loop = loop;
-	pub->aws = aws;
+	pub->get_aws = cfg->aws;
+	pub->aws_ud = cfg->aws_ud;
 	pub->create_group = cfg->create_group;
 	pub->identity = cfg->identity;
 	pub->identity_ud = cfg->identity_ud;

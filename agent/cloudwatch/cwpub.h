@@ -34,13 +34,18 @@ struct cwpub_config {
 	 * re-sent when its state or address differ from the last one sent. */
 	cJSON *(*identity)(void *ud);
 	void *identity_ud;
+	/* The AWS client, asked for when the first event is sent (from the
+	 * loop), so that making it never delays porthole's start; NULL if it
+	 * cannot be made (said where it was made), and nothing is sent. */
+	struct aws *(*aws)(void *ud);
+	void *aws_ud;
 };
 
 struct cwpub;
 
 /* Opens the spool and registers as a log sink.  -errno (after logging why)
  * if the spool cannot be used; porthole then runs without publishing. */
-int cwpub_new(sd_event *loop, struct aws *aws, const struct cwpub_config *cfg, struct cwpub **out);
+int cwpub_new(sd_event *loop, const struct cwpub_config *cfg, struct cwpub **out);
 void cwpub_free(struct cwpub *pub);
 
 /* Send what is spooled before exiting, for at most usec.  false if there is

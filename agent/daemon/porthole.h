@@ -17,7 +17,9 @@
 
 #include "../aws/s3keys.h"
 #include "../cluster/cluster.h"
+#include "../init/leftover.h"
 #include "../init/reaper.h"
+#include "../init/sigfwd.h"
 #include "../platform/addrwatch.h"
 #include "../platform/identity.h"
 #include "../ssh/sshd.h"
@@ -27,6 +29,7 @@ struct porthole {
 	struct config cfg;
 	struct identity id;
 	struct reaper *reaper;
+	struct sigfwd *sigfwd;   /* the signals porthole passes on */
 	struct hold *hold;
 	struct control *control;
 	struct sshd *sshd;       /* the SSH endpoint, or NULL */
@@ -42,12 +45,16 @@ struct porthole {
 	char **argv;            /* the training command; NULL when serving */
 	enum phase phase;
 	pid_t child;            /* 0 when not running */
+	pid_t pgid;             /* the command's process group, once started */
+	struct leftover *leftover; /* ending what the command left (not PID 1), or NULL */
 	int wstatus;            /* valid when ended */
 	bool ended;
 	int exit_code;
 	bool stopping;          /* SIGTERM/SIGINT seen: no hold from now on */
 	uint64_t started_usec;  /* monotonic, at porthole start */
 	uint64_t exit_deadline; /* monotonic: deregistering and flushing end by then */
+	unsigned exit_parts;    /* parts of the exit still going on */
+	int ready_fd;           /* --ready-fd: the JSON ready record goes there too, or -1 */
 	struct hold_wait *before, *after;
 };
 

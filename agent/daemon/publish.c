@@ -19,6 +19,11 @@ static cJSON *identity_now(void *ud)
 	return ready_json(ud);
 }
 
+static struct aws *aws_for(void *ud)
+{
+	return run_aws(ud);
+}
+
 void publish_start(struct porthole *p)
 {
 	const char *arn = getenv("TRAINING_JOB_ARN");
@@ -28,7 +33,8 @@ void publish_start(struct porthole *p)
 	 * where the stream sits next to SageMaker's own logs; elsewhere
 	 * CloudWatch is asked for.  Decided before the AWS client exists:
 	 * libcurl and its TLS library cost megabytes of RSS that an idle
-	 * wrapper should not carry. */
+	 * wrapper should not carry, and milliseconds to load that the
+	 * training command's start should not wait for. */
 	bool hyperpod = strcmp(p->id.platform, "hyperpod") == 0;
 	if (p->cfg.cw.mode == CW_OFF || (p->cfg.cw.mode == CW_AUTO && !(arn && *arn) && !hyperpod)) {
 		log_debug("CloudWatch publishing is off (PORTHOLE_CLOUDWATCH=%s)",
@@ -44,12 +50,6 @@ void publish_start(struct porthole *p)
 		log_discard_early();
 		return;
 	}
-	struct aws *aws = run_aws(p);
-	if (!aws) {
-		log_error("nothing is sent to CloudWatch");
-		log_discard_early();
-		return;
-	}
 	char *group_region = hyperpod ? arn_region(p->id.cluster_arn) : NULL;
 	struct cwpub_config c = {
 		.group = group,
@@ -62,8 +62,12 @@ void publish_start(struct porthole *p)
 		.host = p->id.host,
 		.identity = identity_now,
 		.identity_ud = p,
+		/* Made when the first event goes out, from the loop: the training
+		 * command has started by then. */
+		.aws = aws_for,
+		.aws_ud = p,
 	};
-	rc = cwpub_new(p->loop, aws, &c, &p->cwpub);
+	rc = cwpub_new(p->loop, &c, &p->cwpub);
 	free(group_region);
 	/* Failures are logged inside; porthole goes on without publishing. */
 	if (rc < 0) {

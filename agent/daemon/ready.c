@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ready.c — the ready record: one human line and one JSON line on stdout,
- * which SageMaker ships to CloudWatch with the training log.  The JSON
- * schema is documented in docs/ready-record.md; bump READY_SCHEMA on any
- * incompatible change. */
+/* ready.c — the ready record: one human line and one JSON line on stderr,
+ * which SageMaker and Docker put in the training log with stdout; stdout is
+ * the command's alone.  With --ready-fd the JSON line goes to that fd too.
+ * The JSON schema is documented in docs/ready-record.md; bump READY_SCHEMA
+ * on any incompatible change. */
 #include "ready.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../cloudwatch/cwpub.h"
@@ -72,10 +75,27 @@ cJSON *ready_json(const struct porthole *p)
 	return o;
 }
 
-void ready_announce(const struct porthole *p)
+/* All of text, or -errno. */
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len) {
+		ssize_t n = write(fd, text, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void ready_announce(struct porthole *p)
 {
 	cJSON *o = ready_json(p);
-	char *line = cJSON_PrintUnformatted(o);
+	char *line = cJSON_PrintUnformatted(o), *text = NULL;
 	char win[32], ssh[160] = "; no SSH";
 	const struct identity *id = &p->id;
 	const struct hostkey *hk = sshd_hostkey(p->sshd);
@@ -83,18 +103,33 @@ void ready_announce(const struct porthole *p)
 	duration_format(p->cfg.hold.window, win, sizeof(win));
 	if (sshd_port(p->sshd) && hk)
 		snprintf(ssh, sizeof(ssh), "; ssh port %u, host key %s", sshd_port(p->sshd), hk->fingerprint);
-	printf("porthole %s ready: job %s, host %s (%zu host%s), ip %s%s; hold %s, window %s%s; "
-	       "`porthole status` shows the state\n",
-	       PORTHOLE_VERSION, id->job, id->host, id->n_hosts, id->n_hosts == 1 ? "" : "s",
-	       id->ipv4[0] ? id->ipv4 : "unknown", ssh, config_hold_policy_name(p->cfg.hold.policy), win,
-	       p->before ? "; waiting for `porthole continue` before starting the command"
-	       : cluster_pending(p->cluster) ? "; waiting for the job's hosts (PORTHOLE_CLUSTER_SSH) before starting "
-					       "the command"
-					     : "");
-	if (line)
-		printf("%s\n", line);
-	fflush(stdout);
+	/* Both lines in one write, so nothing comes between them. */
+	if (asprintf(&text,
+		     "porthole %s ready: job %s, host %s (%zu host%s), ip %s%s; hold %s, window %s%s; "
+		     "`porthole status` shows the state\n%s%s",
+		     PORTHOLE_VERSION, id->job, id->host, id->n_hosts, id->n_hosts == 1 ? "" : "s",
+		     id->ipv4[0] ? id->ipv4 : "unknown", ssh, config_hold_policy_name(p->cfg.hold.policy), win,
+		     p->before ? "; waiting for `porthole continue` before starting the command"
+		     : cluster_pending(p->cluster) ? "; waiting for the job's hosts (PORTHOLE_CLUSTER_SSH) before "
+						     "starting the command"
+						   : "",
+		     line ? line : "", line ? "\n" : "") < 0)
+		text = NULL;
+	if (text)
+		write_all(STDERR_FILENO, text);
+	if (p->ready_fd >= 0) {
+		char *json = NULL;
+		int rc = line && asprintf(&json, "%s\n", line) >= 0 ? write_all(p->ready_fd, json) : -ENOMEM;
+		if (rc < 0)
+			log_warn("cannot write the ready record to --ready-fd %d: %s", p->ready_fd, strerror(-rc));
+		free(json);
+		/* Closed, so a reader sees the end of it; 1 and 2 stay the log. */
+		if (p->ready_fd > 2)
+			close(p->ready_fd);
+		p->ready_fd = -1;
+	}
 	/* The same record goes to the log sinks (CloudWatch) as an event. */
 	log_event(PLOG_DEBUG, "ready", o, "ready");
+	free(text);
 	free(line);
 }

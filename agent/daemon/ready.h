@@ -10,7 +10,8 @@
 
 #define READY_SCHEMA 1
 
-void ready_announce(const struct porthole *p);
+/* On stderr, and on --ready-fd's fd, which is closed after (unless 1 or 2). */
+void ready_announce(struct porthole *p);
 /* The ready record as JSON (also the CloudWatch identity record). */
 cJSON *ready_json(const struct porthole *p);
 

@@ -18,13 +18,13 @@
 
 #include "../aws/aws.h"
 #include "../init/failure.h"
+#include "../init/leftover.h"
+#include "../init/sigfwd.h"
 #include "../init/spawn.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../ssm/ssm.h"
 
-static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-#define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 /* A little over a connection's own grace after SIGHUP (session.c). */
 #define SSH_DRAIN_USEC (3 * USEC_PER_SEC)
 
@@ -90,11 +90,17 @@ static void start_ssm(struct porthole *p)
 		log_error("SSM: out of memory; no Session Manager endpoint");
 }
 
+/* The exit waits for its parts: the drain → deregistration → flush chain,
+ * and the leftovers of the command's process group when not PID 1. */
+static void exit_part_done(struct porthole *p)
+{
+	if (p->exit_parts > 0 && --p->exit_parts == 0)
+		sd_event_exit(p->loop, p->exit_code);
+}
+
 static void on_flushed(void *ud)
 {
-	struct porthole *p = ud;
-
-	sd_event_exit(p->loop, p->exit_code);
+	exit_part_done(ud);
 }
 
 /* What is left of PORTHOLE_FLUSH_TIMEOUT for the next exit step. */
@@ -111,7 +117,7 @@ static void on_ssm_stopped(void *ud)
 	struct porthole *p = ud;
 
 	if (!publish_flush(p, exit_time_left(p), on_flushed))
-		sd_event_exit(p->loop, p->exit_code);
+		exit_part_done(p);
 }
 
 /* Then deregistration, with half of what is left at most, so stale
@@ -124,6 +130,30 @@ static void on_ssh_drained(void *ud)
 		on_ssm_stopped(p);
 }
 
+static void on_leftovers_gone(void *ud)
+{
+	exit_part_done(ud);
+}
+
+/* Not PID 1: what the command left running in its process group would
+ * outlive porthole (as PID 1 the kernel ends it with the container).
+ * SIGTERM now, SIGKILL at half the exit budget. */
+static void end_leftovers(struct porthole *p, uint64_t budget)
+{
+	int rc;
+
+	if (!p->ended || p->pgid <= 1 || getpid() == 1)
+		return;
+	rc = leftover_end(p->loop, p->reaper, p->pgid, budget / 2, budget, on_leftovers_gone, p, &p->leftover);
+	if (rc < 0) {
+		log_warn("cannot watch the training command's process group: %s; sending it SIGKILL", strerror(-rc));
+		if (leftover_any(p->pgid))
+			kill(-p->pgid, SIGKILL);
+	} else if (p->leftover) {
+		p->exit_parts++;
+	}
+}
+
 void run_exit(struct porthole *p, int code)
 {
 	uint64_t budget = p->cfg.cw.flush_timeout * USEC_PER_SEC;
@@ -132,6 +162,7 @@ void run_exit(struct porthole *p, int code)
 		return;
 	p->phase = PHASE_EXITING;
 	p->exit_code = code;
+	p->exit_parts = 1;
 	hold_shutdown(p->hold);
 	/* A rendezvous still going on ends here: no command will use it. */
 	cluster_stop(p->cluster);
@@ -142,6 +173,7 @@ void run_exit(struct porthole *p, int code)
 	 * (the `porthole release` that may have begun this among them) before
 	 * PID 1's exit takes them along; their logouts are then spooled. */
 	p->exit_deadline = clock_mono_usec() + budget;
+	end_leftovers(p, budget);
 	if (!sshd_drain(p->sshd, budget / 3 < SSH_DRAIN_USEC ? budget / 3 : SSH_DRAIN_USEC, on_ssh_drained, p))
 		on_ssh_drained(p);
 }
@@ -231,6 +263,7 @@ static void start_command(struct porthole *p)
 		record_failure(p, reason);
 	}
 	p->child = pid;
+	p->pgid = pid;
 	p->phase = PHASE_TRAINING;
 	if (reaper_watch(p->reaper, pid, on_command_exit, p) < 0) {
 		log_error("out of memory watching the training command");
@@ -277,23 +310,31 @@ static const char *cloudwatch_off(const struct porthole *p)
 	return "the CloudWatch publisher did not start (see above)";
 }
 
-static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+static void on_signal(void *ud, const struct signalfd_siginfo *si)
 {
 	struct porthole *p = ud;
 	int sig = (int)si->ssi_signo;
 	bool stop = sig == SIGTERM || sig == SIGINT;
-	(void)s;
 
+	/* SIGPIPE from porthole's own write to a closed pipe: not news. */
+	if (sigfwd_own(si))
+		return;
 	switch (p->phase) {
 	case PHASE_TRAINING:
 		if (stop && !p->stopping) {
 			p->stopping = true;
 			log_info("received SIG%s: passing it to the training command; no hold will follow",
 				 sigabbrev_np(sig));
+		} else if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			log_info("received SIG%s: stopping the training command (SIGSTOP to its process group); "
+				 "SIGCONT to porthole resumes it", sigabbrev_np(sig));
+		} else if (sig == SIGCONT) {
+			log_info("received SIGCONT: passing it to the training command");
+		} else {
+			log_debug("received SIG%s: passing it to the training command", sigabbrev_np(sig));
 		}
 		/* The whole group, so helpers the command started hear it too. */
-		if (kill(-p->child, sig) < 0 && errno == ESRCH)
-			kill(p->child, sig);
+		sigfwd_deliver(p->child, sig);
 		break;
 	case PHASE_BEFORE:
 		if (stop) {
@@ -314,7 +355,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	case PHASE_EXITING:
 		break;
 	}
-	return 0;
 }
 
 /* The identity record carries the address; when the host's addresses
@@ -339,25 +379,20 @@ static int setup_loop(struct porthole *p)
 	sigset_t mask;
 	int rc;
 
+	/* Every signal that could end or stop porthole is read from the loop
+	 * instead (sigfwd.h); blocked also means the terminal never stops a
+	 * background porthole for its output.  SIGCHLD is the reaper's. */
 	sigemptyset(&mask);
-	for (size_t i = 0; i < N_FORWARDED; i++)
-		sigaddset(&mask, forwarded[i]);
+	sigfwd_fill(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	/* Background porthole must not be stopped by terminal I/O, and a
-	 * closed client must not kill it. */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTTIN, SIG_IGN);
-	signal(SIGTTOU, SIG_IGN);
 
 	rc = sd_event_new(&p->loop);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < N_FORWARDED; i++) {
-		rc = sd_event_add_signal(p->loop, NULL, forwarded[i], on_signal, p);
-		if (rc < 0)
-			return rc;
-	}
+	rc = sigfwd_new(p->loop, on_signal, p, &p->sigfwd);
+	if (rc < 0)
+		return rc;
 	rc = reaper_new(p->loop, p->argv != NULL, &p->reaper);
 	if (rc < 0)
 		return rc;
@@ -382,9 +417,9 @@ static void open_control(struct porthole *p)
 			  "will not reach this porthole", p->cfg.control_socket, strerror(-rc));
 }
 
-int run_main(struct config *cfg, char **argv)
+int run_main(struct config *cfg, const struct run_options *opt, char **argv)
 {
-	struct porthole p = { .argv = argv, .started_usec = clock_mono_usec() };
+	struct porthole p = { .argv = argv, .started_usec = clock_mono_usec(), .ready_fd = opt->ready_fd };
 	int rc;
 
 	p.cfg = *cfg;
@@ -417,8 +452,6 @@ int run_main(struct config *cfg, char **argv)
 	if (sdnotify_new(&p, &p.sdnotify) < 0)
 		log_warn("systemd: out of memory; not notifying the service manager");
 	open_control(&p);
-	/* After the control socket: the fetched keys live in its directory. */
-	start_s3keys(&p);
 	/* Listening before the ready record, which names port and host key.
 	 * Failures are said there; the training goes on without SSH. */
 	sshd_new(p.loop, p.reaper, &p.cfg.ssh, &(struct session_hooks){ on_ssh_login, on_ssh_logout, &p }, sockact_ssh_fd(),
@@ -451,6 +484,12 @@ int run_main(struct config *cfg, char **argv)
 		start_command(&p);
 	else
 		maybe_start(&p);
+	/* After the command has started, since it makes the AWS client (libcurl
+	 * and its TLS library take milliseconds to load); after the control
+	 * socket too: the fetched keys live in its directory.  The publisher
+	 * and SSM make the client on the loop, later still. */
+	if (p.phase != PHASE_EXITING)
+		start_s3keys(&p);
 
 	/* Even when already exiting: the publisher may be flushing. */
 	rc = sd_event_loop(p.loop);
@@ -459,6 +498,7 @@ int run_main(struct config *cfg, char **argv)
 		rc = p.ended ? p.exit_code : 1;
 	}
 	hold_shutdown(p.hold);
+	leftover_free(p.leftover);
 	cluster_free(p.cluster);
 	sdnotify_free(p.sdnotify);
 	control_free(p.control);
@@ -469,6 +509,7 @@ int run_main(struct config *cfg, char **argv)
 	publish_stop(&p);
 	aws_free(p.aws);
 	hold_free(p.hold);
+	sigfwd_free(p.sigfwd);
 	reaper_free(p.reaper);
 	identity_free(&p.id);
 	config_free(&p.cfg);

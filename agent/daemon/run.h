@@ -7,9 +7,15 @@
 #include "config.h"
 #include "porthole.h"
 
+/* What `porthole run|serve` takes besides the settings. */
+struct run_options {
+	int ready_fd;  /* --ready-fd N: the JSON ready record is also written to fd N
+			* (closed after, unless it is 1 or 2), for tools; -1 */
+};
+
 /* Takes over cfg's contents.  argv NULL: serve without a command.  Returns
  * porthole's exit status (the command's). */
-int run_main(struct config *cfg, char **argv);
+int run_main(struct config *cfg, const struct run_options *opt, char **argv);
 /* Begin exiting with code: drain SSH, deregister SSM, flush events. */
 void run_exit(struct porthole *p, int code);
 /* The daemon's one AWS client, made on first use (libcurl is loaded then,

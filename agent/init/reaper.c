@@ -24,6 +24,8 @@ struct reaper {
 	struct watch *w;
 	size_t n, cap;
 	unsigned long orphans; /* reaped processes nobody watched */
+	void (*on_orphan)(void *ud);
+	void *orphan_ud;
 };
 
 void reaper_collect(struct reaper *r)
@@ -43,6 +45,8 @@ void reaper_collect(struct reaper *r)
 		if (i == r->n) {
 			r->orphans++;
 			log_debug("reaped orphan process %d", (int)pid);
+			if (r->on_orphan)
+				r->on_orphan(r->orphan_ud);
 			continue;
 		}
 		struct watch w = r->w[i];
@@ -99,6 +103,12 @@ int reaper_watch(struct reaper *r, pid_t pid, child_exit_fn fn, void *ud)
 	}
 	r->w[r->n++] = (struct watch){ pid, fn, ud };
 	return 0;
+}
+
+void reaper_on_orphan(struct reaper *r, void (*fn)(void *ud), void *ud)
+{
+	r->on_orphan = fn;
+	r->orphan_ud = ud;
 }
 
 void reaper_unwatch(struct reaper *r, pid_t pid)

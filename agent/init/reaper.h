@@ -18,6 +18,10 @@ void reaper_free(struct reaper *r);
 int reaper_watch(struct reaper *r, pid_t pid, child_exit_fn fn, void *ud);
 void reaper_unwatch(struct reaper *r, pid_t pid);
 
+/* fn(ud) after each process nobody watched is reaped (an orphan); one
+ * at a time, NULL to stop. */
+void reaper_on_orphan(struct reaper *r, void (*fn)(void *ud), void *ud);
+
 /* Reap whatever has exited now (also done on every SIGCHLD). */
 void reaper_collect(struct reaper *r);
 

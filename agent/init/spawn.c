@@ -34,8 +34,10 @@ static int set_stdio(const int fds[3])
 	return 0;
 }
 
-/* In the child, up to exec; errno goes back over errfd if it fails. */
-static void child_exec(char *const argv[], const struct spawn_opts *o, int errfd)
+/* In the child, up to exec; errno goes back over errfd if it fails.  Not
+ * inlined: with vfork the child must work in a frame of its own, below the
+ * parent's, which it shares until the exec. */
+__attribute__((noinline)) static void child_exec(char *const argv[], const struct spawn_opts *o, int errfd)
 {
 	extern char **environ;
 	sigset_t none;
@@ -89,7 +91,14 @@ int spawn_start(char *const argv[], const struct spawn_opts *o, pid_t *pid, int 
 	*exec_errno = 0;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
-	p = fork();
+	/* vfork: the page tables of porthole (and of the libraries it maps)
+	 * are not copied, nor touched copy-on-write, on the way to the exec;
+	 * most of a millisecond.  The caller is suspended until the exec, as
+	 * it waits for it anyway.  The child only makes system calls before
+	 * exec or _exit (signal dispositions it changes are its own copy), and
+	 * runs no handler: porthole's signals are blocked and read from the
+	 * loop. */
+	p = vfork();
 	if (p < 0) {
 		err = errno;
 		close(pfd[0]);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* hostkey.h — the SSH host key: a new Ed25519 key at each start, or the one
- * in PORTHOLE_HOST_KEY.  Made in a forked helper (sshd_setup.c), so PID 1
- * only ever holds the results as text. */
+ * in PORTHOLE_HOST_KEY, made or read with libssh: by a forked helper
+ * (sshd_setup.c) in the dynamic build, so that PID 1 never maps OpenSSL; in
+ * PID 1 itself in the static build, where libssh is linked in anyway.  PID 1
+ * holds it as text. */
 #ifndef PORTHOLE_HOSTKEY_H
 #define PORTHOLE_HOSTKEY_H
 

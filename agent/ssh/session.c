@@ -86,6 +86,7 @@ static void arm_grace(const struct session_params *sp)
 {
 	cJSON *o = cJSON_CreateObject(), *f = cJSON_AddObjectToObject(o, "fields");
 	char msg[256], *s;
+	sigset_t alrm;
 
 	snprintf(msg, sizeof(msg), "ssh %s:%u: dropped: not logged in within %llus (PORTHOLE_LOGIN_GRACE)", sp->peer,
 		 sp->peer_port, (unsigned long long)sp->cfg->login_grace);
@@ -99,6 +100,11 @@ static void arm_grace(const struct session_params *sp)
 	free(s);
 	cJSON_Delete(o);
 	signal(SIGALRM, on_grace);
+	/* PID 1 blocks every signal it forwards (init/sigfwd.h), and this
+	 * process inherited that: the alarm must get through. */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
 	if (sp->cfg->login_grace)
 		alarm(sp->cfg->login_grace > 86400 ? 86400 : (unsigned)sp->cfg->login_grace);
 }

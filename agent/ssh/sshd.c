@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "authkeys.h"
+#include "sshlib.h"
 #include "opensshd.h"
 #include "penalty.h"
 #include "session.h"
@@ -61,6 +62,8 @@ struct sshd {
 	uint64_t refusals_warned;  /* when we last warned about refusals */
 	unsigned refusals;         /* since then */
 	struct opensshd *openssh;
+	struct sshd_setup_check *check; /* reading the authorized keys alongside, or NULL */
+	sd_event_source *check_later;   /* timer: start that */
 	/* sshd_drain: */
 	sd_event_source *drain_timer;
 	void (*drained)(void *ud);
@@ -405,6 +408,7 @@ static int listen_one(struct sshd *d, int family, const void *addr, unsigned por
 }
 
 static int adopt_listener(struct sshd *d, int fd);
+static void stop_listening(struct sshd *d);
 
 static int add_listener(struct sshd *d, const char *text)
 {
@@ -501,22 +505,83 @@ static int listen_passed(struct sshd *d, int fd)
 	return rc;
 }
 
+/* The authorized keys' first reading, done alongside (a generated key). */
+static void on_keys_checked(void *ud, int n_keys)
+{
+	struct sshd *d = ud;
+
+	if (n_keys < 0) {
+		/* What it said is logged: a connection could not do better. */
+		log_error("ssh: the authorized keys could not be read (see above); no SSH endpoint");
+		stop_listening(d);
+		return;
+	}
+	say_keys(d->cfg, (unsigned)n_keys);
+}
+
+/* Where a new host key is made.  The static binary has libssh (and
+ * OpenSSL) linked in: making the key in PID 1 costs a few milliseconds and
+ * no process.  The dynamic one loads libssh only in processes it forks, so
+ * that PID 1 never maps OpenSSL: a helper makes the key there. */
+#ifdef PORTHOLE_STATIC
+#define HOSTKEY_IN_PID1 1
+#else
+#define HOSTKEY_IN_PID1 0
+#endif
+
+/* A second after porthole is up, so that the training command has its own
+ * start to itself: the check's process loads libssh and OpenSSL, some
+ * 20 ms of CPU.  A command over by then never pays for it, and nobody
+ * logs in that fast. */
+#define CHECK_AFTER_USEC USEC_PER_SEC
+
+static int on_check_later(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct sshd *d = ud;
+	int rc;
+	(void)s;
+	(void)usec;
+
+	d->check_later = sd_event_source_disable_unref(d->check_later);
+	rc = sshd_setup_check_start(d->loop, d->reaper, d->cfg, on_keys_checked, d, &d->check);
+	if (rc < 0) {
+		log_error("ssh: cannot start the setup process: %s; no SSH endpoint", strerror(-rc));
+		stop_listening(d);
+	}
+	return 0;
+}
+
 /* porthole's own server: d is freed on failure. */
 static int embedded(struct sshd *d, int listen_fd)
 {
 	unsigned n_keys = 0;
+	char err[256];
 	int rc;
 
 	rc = listen_fd >= 0 ? listen_passed(d, listen_fd) : listen_all(d);
-	if (rc == 0)
+	if (rc == 0 && (d->cfg->host_key || !HOSTKEY_IN_PID1)) {
+		/* The forked helper loads libssh, makes or reads the key and
+		 * checks the authorized keys: PID 1 never maps OpenSSL. */
 		rc = sshd_setup(d->reaper, d->cfg, NULL, NULL, &d->hk, &n_keys);
+	} else if (rc == 0) {
+		/* libssh is linked in: the key is made here, and the authorized
+		 * keys are read a second later by a process of their own. */
+		if (sshlib_load(err, sizeof(err)) < 0 || hostkey_make(NULL, &d->hk, err, sizeof(err)) < 0) {
+			log_error("ssh: cannot make a host key: %s; no SSH endpoint", err);
+			rc = -EIO;
+		} else if ((rc = sd_event_add_time_relative(d->loop, &d->check_later, CLOCK_MONOTONIC,
+							    CHECK_AFTER_USEC, USEC_PER_SEC / 10, on_check_later, d)) < 0) {
+			log_error("ssh: out of memory; no SSH endpoint");
+		}
+	}
 	if (rc < 0) {
 		sshd_free(d);
 		return rc;
 	}
 	penalty_new(&d->penalty);
 	log_info("ssh: listening on port %u; host key %s", d->port, d->hk.fingerprint);
-	say_keys(d->cfg, n_keys);
+	if (!d->check_later)
+		say_keys(d->cfg, n_keys);
 	return 0;
 }
 
@@ -620,10 +685,17 @@ void sshd_free(struct sshd *d)
 		conn_free(c);
 	}
 	stop_listening(d);
+	sd_event_source_disable_unref(d->check_later);
+	sshd_setup_check_free(d->check);
 	opensshd_free(d->openssh);
 	penalty_free(d->penalty);
 	hostkey_free(&d->hk);
 	free(d);
+}
+
+int sshd_check_keys_main(int argc, char **argv)
+{
+	return sshd_setup_check_main(argc, argv);
 }
 
 unsigned sshd_port(const struct sshd *d)

@@ -45,6 +45,10 @@ bool sshd_drain(struct sshd *d, uint64_t usec, void (*done)(void *ud), void *ud)
 /* Stop listening and end every connection. */
 void sshd_free(struct sshd *d);
 
+/* `porthole ssh-check-keys ...`: the process the endpoint spawns to read
+ * the authorized keys once at start (not for users). */
+int sshd_check_keys_main(int argc, char **argv);
+
 /* For the ready record. */
 unsigned sshd_port(const struct sshd *d);
 const struct hostkey *sshd_hostkey(const struct sshd *d);

@@ -61,6 +61,7 @@ struct ssm {
 	size_t reg_len;
 	struct backoff restart;
 	sd_event_source *timer;       /* restart backoff, or auto-mode detection */
+	sd_event_source *begin;       /* defer: registering goes on from the loop */
 	unsigned detect_round;
 	struct ssm_follow *follow;
 	struct ssm_sessions *sessions;
@@ -374,12 +375,13 @@ static void mkdirs(const char *dir)
 	mkdir(buf, 0755);
 }
 
+static int on_begin(sd_event_source *src, void *ud);
+
 static void begin_register(struct ssm *s)
 {
 	const struct ssm_settings *cfg = s->prm.cfg;
 	const char *source = NULL;
-	static const char *const files[] = { "errors.log", AGENT_NAME ".log", NULL };
-	int custom = 0, rc;
+	int custom = 0;
 
 	s->agent = find_agent(cfg->agent);
 	if (!s->agent) {
@@ -413,6 +415,20 @@ static void begin_register(struct ssm *s)
 		fail(s, "no Systems Manager endpoint for region %s", s->region);
 		return;
 	}
+	log_debug("SSM: agent %s, region %s (%s), endpoint %s", s->agent, s->region, source, s->endpoint);
+	/* The rest makes the AWS client (libcurl takes milliseconds to load),
+	 * so it goes on from the loop, once the training command has started. */
+	s->state = cfg->activation_code ? ST_REGISTERING : ST_ACTIVATING;
+	if (sd_event_add_defer(s->prm.loop, &s->begin, on_begin, s) < 0)
+		fail(s, "out of memory");
+}
+
+static void go_on_registering(struct ssm *s)
+{
+	const struct ssm_settings *cfg = s->prm.cfg;
+	static const char *const files[] = { "errors.log", AGENT_NAME ".log", NULL };
+	int rc;
+
 	if (!(s->aws = s->prm.aws(s->prm.aws_ud))) {
 		fail(s, "no AWS client (see above)");
 		return;
@@ -422,7 +438,6 @@ static void begin_register(struct ssm *s)
 	if (rc < 0)
 		log_warn("SSM: cannot watch %s (PORTHOLE_SSM_LOG_DIR): %s; the agent's errors are taken from its "
 			 "console only", cfg->log_dir, strerror(-rc));
-	log_debug("SSM: agent %s, region %s (%s), endpoint %s", s->agent, s->region, source, s->endpoint);
 	if (cfg->activation_code) {
 		snprintf(s->act_id, sizeof(s->act_id), "%s", cfg->activation_id);
 		snprintf(s->act_code, sizeof(s->act_code), "%s", cfg->activation_code);
@@ -436,6 +451,16 @@ static void begin_register(struct ssm *s)
 			       15000, on_activation, s);
 	if (!s->call)
 		fail(s, "out of memory calling CreateActivation");
+}
+
+static int on_begin(sd_event_source *src, void *ud)
+{
+	struct ssm *s = ud;
+	(void)src;
+
+	s->begin = sd_event_source_disable_unref(s->begin);
+	go_on_registering(s);
+	return 0;
 }
 
 /* SageMaker remote debug starts its own amazon-ssm-agent in the container
@@ -572,6 +597,7 @@ bool ssm_stop(struct ssm *s, uint64_t usec, void (*done)(void *ud), void *ud)
 	s->stopping = true;
 	sd_event_source_disable_unref(s->timer);
 	s->timer = NULL;
+	s->begin = sd_event_source_disable_unref(s->begin);
 	aws_call_cancel(s->call);
 	s->call = NULL;
 	/* The agent and its session workers: the container is going away. */
@@ -598,6 +624,7 @@ void ssm_free(struct ssm *s)
 	ssm_log_follow_free(s->follow);
 	ssm_sessions_free(s->sessions);
 	sd_event_source_disable_unref(s->timer);
+	sd_event_source_disable_unref(s->begin);
 	sd_event_source_disable_unref(s->stop_timer);
 	explicit_bzero(s->act_code, sizeof(s->act_code));
 	free(s->agent);

@@ -120,7 +120,7 @@ class ImageRun:
 
     def wait_ready(self, timeout: float = TIMEOUT) -> dict:
         def check():
-            r = ready_record_in(self.stdout)
+            r = ready_record_in(self.stderr)
             if r is not None:
                 return r
             if self.proc.poll() is not None:

@@ -80,7 +80,7 @@ def test_debian_image_without_train_fails_the_sagemaker_way(store, runs, tmp_pat
     assert rc == 127, r.describe()
     failure = (r.ml / "output" / "failure").read_text()
     assert "train" in failure, failure
-    assert "ready" in r.stdout, r.describe()
+    assert "ready" in r.stderr, r.describe()
 
 
 # ---- dockerfiles/static -------------------------------------------------------------

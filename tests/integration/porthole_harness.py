@@ -4,7 +4,8 @@ daemon as a subprocess (optionally as PID 1 of a new PID namespace), the CLI,
 and cleanup that kills everything a test started, even when it fails.
 
 Nothing here knows porthole's internals: it only starts the real binary,
-reads its stdout/stderr and talks to it through its own CLI.
+reads its stdout/stderr (its ready record and its own lines are on stderr,
+stdout is the command's) and talks to it through its own CLI.
 """
 
 from __future__ import annotations
@@ -178,24 +179,25 @@ class Porthole:
     """A running `porthole run|serve`, its output captured to files."""
 
     def __init__(self, sandbox: "Sandbox", args: list[str], env: dict[str, str], pid1: bool, name: str,
-                 container_argv: list[str] | None = None, cwd: str | None = None):
+                 container_argv: list[str] | None = None, cwd: str | None = None, merged: bool = False):
         self.sb = sandbox
         self.args = args
         self.pid1 = pid1
-        self.out_path = sandbox.root / f"{name}.stdout"
-        self.err_path = sandbox.root / f"{name}.stderr"
+        # merged: stdout and stderr in one file, as a container's log has them.
+        self.out_path = sandbox.root / (f"{name}.log" if merged else f"{name}.stdout")
+        self.err_path = self.out_path if merged else sandbox.root / f"{name}.stderr"
         # container_argv: the whole command line as a container runtime
         # would exec it (argv[0] looked up on PATH), instead of the binary's path.
         argv = list(container_argv) if container_argv else [sandbox.bin] + args
         if pid1:
             argv = [UNSHARE, "--pid", "--fork", "--mount-proc", "--kill-child", "--"] + argv
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+        with open(self.out_path, "wb") as out, open(os.devnull if merged else self.err_path, "wb") as err:
             self.proc = subprocess.Popen(
                 argv,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
-                stderr=err,
+                stderr=subprocess.STDOUT if merged else err,
                 cwd=cwd or str(sandbox.root),
                 start_new_session=True,
             )
@@ -214,8 +216,18 @@ class Porthole:
     def error_lines(self) -> list[str]:
         return [l for l in self.stderr.splitlines() if l.startswith("porthole: error:")]
 
+    # porthole's own lines, the ready record among them, are on stderr;
+    # stdout is the command's alone.
     def ready_record(self) -> dict | None:
-        return ready_record_in(self.stdout)
+        return ready_record_in(self.stderr)
+
+    def ready_line(self) -> str:
+        """The human line of the ready record (the line before the JSON one)."""
+        lines = self.stderr.splitlines()
+        for i, line in enumerate(lines):
+            if i and line.startswith('{"porthole":"ready"'):
+                return lines[i - 1]
+        raise AssertionError(f"no ready record on stderr:\n{self.stderr}")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> dict:
         def check():
@@ -379,10 +391,11 @@ class Sandbox:
 
     # -- processes
     def start(self, args: list[str], env: dict[str, str] | None = None, pid1: bool = False,
-              wait_ready: bool = True) -> Porthole:
-        """Start `porthole ARGS...` (e.g. ["run", "--", "sh", "-c", "exit 0"])."""
+              wait_ready: bool = True, merged: bool = False) -> Porthole:
+        """Start `porthole ARGS...` (e.g. ["run", "--", "sh", "-c", "exit 0"]).
+        merged: its stdout and stderr go to one file, as in a container's log."""
         self._n += 1
-        d = Porthole(self, list(args), self.make_env(env), pid1, f"porthole{self._n}")
+        d = Porthole(self, list(args), self.make_env(env), pid1, f"porthole{self._n}", merged=merged)
         self._daemons.append(d)
         if wait_ready:
             d.wait_ready()
@@ -401,9 +414,9 @@ class Sandbox:
         return d
 
     def run_cmd(self, cmd: list[str], env: dict[str, str] | None = None, pid1: bool = False,
-                settings: list[str] = (), wait_ready: bool = True) -> Porthole:
+                settings: list[str] = (), wait_ready: bool = True, merged: bool = False) -> Porthole:
         """`porthole run [SETTINGS] -- CMD...`"""
-        return self.start(["run", *settings, "--", *cmd], env=env, pid1=pid1, wait_ready=wait_ready)
+        return self.start(["run", *settings, "--", *cmd], env=env, pid1=pid1, wait_ready=wait_ready, merged=merged)
 
     def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -88,7 +88,7 @@ def test_node_identity_and_cluster_log_group(sb, standin):
     assert r["interface"] == "lo" and r["ip"] == "127.0.0.1"
     assert r["sagemaker"] is False
     assert r["log_group"] == GROUP and r["log_stream"] == STREAM
-    assert "job ml-cluster, host worker-group-1-2 (3 hosts)" in d.stdout
+    assert "job ml-cluster, host worker-group-1-2 (3 hosts)" in d.ready_line()
 
     # The identity record reaches the cluster's group, signed for its region.
     got = wait_for(lambda: [x for x in records(standin) if x.get("event") == "ready"] or None,

@@ -22,12 +22,12 @@ RESOURCECONFIG = {
 
 
 def ready_lines(d):
-    """The human line and the JSON line, in order."""
-    lines = d.stdout.splitlines()
+    """The human line and the JSON line, in order (on stderr)."""
+    lines = d.stderr.splitlines()
     for i, l in enumerate(lines):
         if l.startswith("{") and json.loads(l).get("porthole") == "ready":
             return lines[i - 1] if i else "", json.loads(l)
-    raise AssertionError(d.stdout)
+    raise AssertionError(d.stderr)
 
 
 def test_sagemaker_two_hosts(sb):
@@ -157,7 +157,9 @@ def test_unreadable_resourceconfig_fallback(sb):
 
 
 def test_ready_record_comes_before_command_output(sb):
-    d = sb.run_cmd(["sh", "-c", "echo hello-from-train"], env={"PORTHOLE_HOLD": "never"})
+    """In the log a container runtime keeps (stdout and stderr together) the
+    ready record comes first."""
+    d = sb.run_cmd(["sh", "-c", "echo hello-from-train"], env={"PORTHOLE_HOLD": "never"}, merged=True)
     assert d.wait() == 0
     lines = d.stdout.splitlines()
     assert "hello-from-train" in lines

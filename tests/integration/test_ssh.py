@@ -28,7 +28,7 @@ def test_ready_record_names_port_and_host_key(sb):
     pubfile.write_text(r["host_key"] + "\n")
     out = subprocess.run([KEYGEN, "-l", "-f", str(pubfile)], capture_output=True, text=True, check=True).stdout
     assert out.split()[1] == r["fingerprint"]
-    human = srv.d.stdout.splitlines()[0]
+    human = srv.d.ready_line()
     assert f"ssh port {r['port']}" in human and r["fingerprint"] in human
 
 
@@ -167,7 +167,7 @@ def test_sendenv_lang_accepted_others_not(sb):
 def test_ssh_off(sb):
     d = sb.start(["serve"], env={"PORTHOLE_SSH": "off"})
     assert d.ready["port"] is None and d.ready["host_key"] is None and d.ready["fingerprint"] is None
-    assert "no SSH" in d.stdout.splitlines()[0]
+    assert "no SSH" in d.ready_line()
 
 
 def test_bad_host_key_does_not_stop_training(sb):

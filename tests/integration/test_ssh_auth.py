@@ -100,6 +100,9 @@ def test_malformed_lines_reported_others_work(sb):
         pub(b) + " with a comment",
     ]
     srv = SshServer(sb, keys=[a, b], authorized="\n".join(lines))
+    # The first reading runs alongside the command: its errors come soon after the ready record.
+    wait_for(lambda: len([l for l in srv.d.error_lines() if "authorized keys" in l]) >= 5,
+             what="the authorized keys' errors")
     errs = [l for l in srv.d.error_lines() if "authorized keys" in l]
     assert len(errs) == 5, srv.d.stderr
     for n in (2, 3, 4, 7, 8):
@@ -115,6 +118,7 @@ def test_no_keys_says_how_to_add_one(sb):
     if Path("/root/.ssh/authorized_keys").exists() or Path("/etc/porthole/authorized_keys").exists():
         pytest.skip("this machine has authorized_keys of its own")
     srv = SshServer(sb, authorized="")
+    srv.wait_log("nobody can log in")
     warn = [l for l in srv.d.stderr.splitlines() if "nobody can log in" in l]
     assert len(warn) == 1, srv.d.stderr
     assert "PORTHOLE_AUTHORIZED_KEYS" in warn[0] and "porthole_authorized_keys" in warn[0]
@@ -144,6 +148,7 @@ def test_keys_file_read_at_each_login(sb):
 
 def test_missing_keys_file_is_an_error(sb):
     srv = SshServer(sb, env={"PORTHOLE_AUTHORIZED_KEYS_FILE": str(sb.root / "nope")})
+    srv.wait_log("cannot read it")
     errs = [l for l in srv.d.error_lines() if "nope" in l]
     assert len(errs) == 1 and "cannot read it" in errs[0]
     assert srv.ssh("true").returncode == 0

@@ -151,7 +151,8 @@ def start_activated(sb, lsock, env):
     sb._procs.append(p)
 
     def record():
-        for ln in out.read_text(errors="replace").splitlines():
+        # On stderr, with porthole's other lines; stdout stays empty.
+        for ln in err.read_text(errors="replace").splitlines():
             if ln.startswith("{") and json.loads(ln).get("porthole") == "ready":
                 return json.loads(ln)
         assert p.poll() is None, err.read_text()

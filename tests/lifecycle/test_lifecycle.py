@@ -231,8 +231,10 @@ exit 0
     assert "stopped []" in out
     assert not any(pid == serve for pid in session_pids(p.pid)), "porthole serve still running after porthole_stop"
     assert env.status() is None, "a porthole still answers after porthole_stop"
-    # The ready line went to the script's stdout (the job's log).
-    assert '"porthole":"ready"' in out
+    # The ready record went to the script's stderr (the job's log), not to
+    # its stdout, which is the script's own.
+    assert '"porthole":"ready"' in err
+    assert '"porthole":"ready"' not in out
     assert "porthole.sh:" not in err, err
     # PORTHOLE_BIN is the library's; it must not reach porthole as a setting.
     assert "unknown setting" not in err
@@ -249,7 +251,7 @@ porthole_stop
 """, env=e)
     rc, out, err = finish(p)
     assert rc == 0, err
-    assert "pid []" not in out and '"porthole":"ready"' in out
+    assert "pid []" not in out and '"porthole":"ready"' in err
     assert "unknown setting PORTHOLE_BIN" not in err, err
 
 

@@ -19,6 +19,7 @@ daemon/test_config_LINK := daemon/config lib/duration lib/log lib/strutil
 daemon/test_control_LINK := daemon/control lib/log
 daemon/test_hold_LINK := daemon/hold lib/clock lib/duration lib/log
 init/test_failure_LINK := init/failure
+init/test_sigfwd_LINK := init/sigfwd
 init/test_spawn_LINK := init/spawn
 lib/test_backoff_LINK := lib/backoff
 lib/test_duration_LINK := lib/duration

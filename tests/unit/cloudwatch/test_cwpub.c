@@ -39,13 +39,21 @@ static cJSON *identity(void *ud)
 	return o;
 }
 
+/* The daemon's AWS client, as cwpub asks for it on its first send: any
+ * pointer will do, the fake call layer never looks inside. */
+static struct aws *fake_client(void *ud)
+{
+	return (struct aws *)ud;
+}
+
 static void start(struct fixture *fx, bool create_group, bool with_identity)
 {
 	struct cwpub_config cfg = { .group = "g", .stream = "s", .create_group = create_group, .spool_dir = fx->dir,
 				    .spool_max = 64 << 20, .job = "job", .host = "algo-1",
-				    .identity = with_identity ? identity : NULL, .identity_ud = fx };
+				    .identity = with_identity ? identity : NULL, .identity_ud = fx,
+				    .aws = fake_client, .aws_ud = fx };
 
-	assert_int_equal(cwpub_new(fx->loop, NULL, &cfg, &fx->pub), 0);
+	assert_int_equal(cwpub_new(fx->loop, &cfg, &fx->pub), 0);
 }
 
 static int setup(void **state)
