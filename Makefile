@@ -55,7 +55,8 @@ AGENT_OBJ := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 # Static dependencies, pinned Debian versions, cached: make static-deps.
 # Included before any rule names $(ST), which it defines.
 .DEFAULT_GOAL := all
-include packaging/static/deps.mk
+# Optional: the Dockerfiles copy only what the dynamic build needs.
+-include packaging/static/deps.mk
 
 .PHONY: all deps check unit integration dist-check lint-dockerfiles image-size valgrind demo bench install clean layout-check
 all: agent/porthole
