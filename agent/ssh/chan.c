@@ -139,7 +139,10 @@ static int spawn(struct chan *sc, const struct chan_command *cmd, const struct e
 	pid_t pid;
 	int rc;
 
-	session_env_workdir(ctx->cfg, &ctx->user, dir, sizeof(dir));
+	if (cmd->in_home)
+		snprintf(dir, sizeof(dir), "%s", ctx->user.home);
+	else
+		session_env_workdir(ctx->cfg, &ctx->user, dir, sizeof(dir));
 	rc = spawn_start(cmd->argv, &o, &pid, &sc->exec_errno);
 	if (rc < 0)
 		return rc;

@@ -92,6 +92,10 @@ struct chan_command {
 	const char *forced;   /* the key's command="…", which runs instead; or NULL */
 	const char *original; /* SSH_ORIGINAL_COMMAND with a forced command: the client's command, or "" */
 	const char *path;     /* the file to run */
+	bool in_home;         /* starts in the user's home, not the code directory:
+			       * the sftp subsystem and scp's remote end (`scp -t`/`scp -f`,
+			       * what `scp -O` runs), so that relative paths land where
+			       * OpenSSH puts them, the same in both scp modes */
 	char *argv[4];
 	char argv0[1100];     /* a login shell's "-bash" */
 };

@@ -32,6 +32,13 @@
 #include "../lib/version.h"
 
 #define MAX_ITEMS 256 /* channels and listeners per connection */
+/* What follows "SSH-2.0-".  SFTP clients choose SSH_FXP_SYMLINK's argument
+ * order from it: OpenSSH's sftp-server swapped the draft's order, and
+ * porthole's sftp-server (like most) takes OpenSSH's, so clients must see
+ * "OpenSSH" where they look for it.  asyncssh looks anywhere in the string,
+ * WinSCP at its start; paramiko, Cyberduck and OpenSSH's own sftp always
+ * send OpenSSH's order (docs/ssh.md). */
+#define SESSION_BANNER "OpenSSH_9.0-compatible porthole_" PORTHOLE_VERSION
 /* How long a stopping connection waits for its commands to end after
  * SIGHUP and for the client to take their exit statuses; PID 1 waits a
  * little longer (sshd_drain) before it exits and takes everything along. */
@@ -540,7 +547,7 @@ static int setup(struct conn *c, int fd)
 	/* No /etc/ssh/libssh_server_config: porthole's settings are the
 	 * whole story.  The bind owns the key from here on. */
 	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
-	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, "porthole_" PORTHOLE_VERSION);
+	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, SESSION_BANNER);
 	if (ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
 		ssh_key_free(key);
 		report_log(PLOG_ERROR, NULL, NULL, "ssh: cannot use the host key: %s", ssh_get_error(c->bind));

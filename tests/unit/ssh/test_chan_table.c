@@ -231,6 +231,41 @@ static void test_what_runs(void **state)
 	TU_END();
 }
 
+/* Shells and commands start in the code directory; the sftp subsystem and
+ * scp's remote end in the home, as with OpenSSH, so that both scp modes put
+ * `scp f host:x` in the same place. */
+static void test_where_it_starts(void **state)
+{
+	const struct authkey_opts any = { 0 }, forced = { .command = "scp -t /x" };
+	const struct {
+		enum chan_req r;
+		const char *arg;
+		const struct authkey_opts *o;
+		bool home;
+	} rows[] = {
+		{ CHAN_REQ_SHELL, NULL, &any, false },
+		{ CHAN_REQ_EXEC, "python train.py", &any, false },
+		{ CHAN_REQ_SUBSYSTEM, "sftp", &any, true },
+		{ CHAN_REQ_EXEC, "scp -t x", &any, true },
+		{ CHAN_REQ_EXEC, "scp -v -r -p -d -t -- -dir", &any, true },
+		{ CHAN_REQ_EXEC, "scp -f ~/x", &any, true },
+		{ CHAN_REQ_EXEC, "/usr/bin/scp -p -f x", &any, true },
+		{ CHAN_REQ_EXEC, "scp a.txt host:b", &any, false },  /* scp run as a client */
+		{ CHAN_REQ_EXEC, "scp -- -t x", &any, false },
+		{ CHAN_REQ_EXEC, "myscp -t x", &any, false },
+		{ CHAN_REQ_EXEC, "scp", &any, false },
+		{ CHAN_REQ_EXEC, "scp -t x", &forced, false },      /* the key's command runs, as configured */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct chan_command c;
+		chan_table_command(&c, rows[i].r, rows[i].arg, rows[i].o, "/bin/bash", NULL);
+		TU_CHECK(c.in_home == rows[i].home, "row %zu (%s): in_home %d", i, tu_str(rows[i].arg), c.in_home);
+	}
+	TU_END();
+}
+
 /* The options as authorized_keys says them: restrict refuses ptys and
  * forwarding; restrict,pty gives the pty back; permitopen limits. */
 static void test_authorized_keys_lines(void **state)
@@ -296,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup(test_session_requests, reset),
 		cmocka_unit_test_setup(test_signals, reset),
 		cmocka_unit_test_setup(test_what_runs, reset),
+		cmocka_unit_test_setup(test_where_it_starts, reset),
 		cmocka_unit_test_setup(test_authorized_keys_lines, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL) ? 1 : 0;
