@@ -17,6 +17,7 @@ enum keyopt {
 	KEY_OPEN,   /* no-port-forwarding, permitopen="…" */
 	KEY_LISTEN, /* no-port-forwarding, permitlisten="…" */
 	KEY_PTY,    /* no-pty */
+	KEY_AGENT,  /* no-agent-forwarding */
 };
 
 static const struct {
@@ -49,6 +50,8 @@ static const struct {
 	[CHAN_REQ_EXEC] = { "exec", "exec", KEY_NONE, BEFORE_START },
 	[CHAN_REQ_SUBSYSTEM] = { "subsystem", "subsystem", KEY_NONE, BEFORE_START },
 	[CHAN_REQ_SIGNAL] = { "signal", "signal", KEY_NONE, WHILE_RUNNING },
+	/* OpenSSH takes it at any time; what starts later gets SSH_AUTH_SOCK. */
+	[CHAN_REQ_AUTH_AGENT] = { "auth-agent-req@openssh.com", "agent forwarding", KEY_AGENT, ANY_TIME },
 };
 
 const char *chan_table_kind_name(enum chan_kind k)
@@ -66,6 +69,8 @@ static const char *refused_by(enum keyopt key, const struct authkey_opts *o, con
 		       o->no_port_forwarding ? "no-port-forwarding" : "permitlisten";
 	case KEY_PTY:
 		return o->no_pty ? "no-pty" : NULL;
+	case KEY_AGENT:
+		return o->no_agent_forwarding ? "no-agent-forwarding" : NULL;
 	case KEY_NONE:
 		break;
 	}

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "chan_table.h"
@@ -30,7 +32,11 @@ struct forward {
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cb;
 	struct chanio io;
-	bool opening;          /* forwarded-tcpip: waiting for the client to accept */
+	enum {
+		OPEN_DONE,
+		OPEN_FORWARDED_TCPIP, /* ssh -R: waiting for the client to accept */
+		OPEN_AUTH_AGENT,      /* ssh -A: the same, for an agent connection */
+	} opening;
 	char src[64];          /* -R: the connecting peer */
 	unsigned src_port;
 	char bind_addr[256];   /* -R: the listener, as the client named it */
@@ -44,6 +50,9 @@ struct forward_listener {
 	char addr[256];        /* as the client asked: it matches on it */
 	unsigned port;         /* as bound */
 	bool registered, readable;
+	bool agent;            /* ssh -A's socket, at path in dir */
+	char dir[64];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /* ---- channel callbacks --------------------------------------------------- */
@@ -294,11 +303,55 @@ struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_messa
 	return l;
 }
 
+/* ---- ssh -A ------------------------------------------------------------------ */
+
+int forward_agent_listen(const struct session_ctx *ctx, struct forward_listener **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct forward_listener *l = calloc(1, sizeof(*l));
+	mode_t old;
+	int rc;
+
+	*ret = NULL;
+	if (!l)
+		return -ENOMEM;
+	l->ctx = ctx;
+	l->agent = true;
+	l->fd = -1;
+	/* Where OpenSSH puts it (/tmp/ssh-XXXXXXXXXX/agent.<pid>), so tools
+	 * that look there find it: a directory only the user may enter
+	 * (mkdtemp makes it 0700), the socket 0600. */
+	snprintf(l->dir, sizeof(l->dir), "/tmp/ssh-XXXXXXXXXX");
+	if (!mkdtemp(l->dir)) {
+		rc = -errno;
+		free(l);
+		return rc;
+	}
+	snprintf(l->path, sizeof(l->path), "%s/agent.%ld", l->dir, (long)getpid());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(0177);
+	rc = l->fd < 0 || bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l->fd, 64) < 0 ? -errno : 0;
+	umask(old);
+	if (rc < 0) {
+		forward_listener_free(l);
+		return rc;
+	}
+	*ret = l;
+	return 0;
+}
+
+const char *forward_listener_path(const struct forward_listener *l)
+{
+	return l->agent ? l->path : NULL;
+}
+
 bool forward_listener_is(const struct forward_listener *l, ssh_message msg)
 {
 	const char *addr = ssh_message_global_request_address(msg);
 
-	return (unsigned)ssh_message_global_request_port(msg) == l->port && strcmp(addr ? addr : "", l->addr) == 0;
+	return !l->agent && (unsigned)ssh_message_global_request_port(msg) == l->port &&
+	       strcmp(addr ? addr : "", l->addr) == 0;
 }
 
 static int on_listen(socket_t fd, int revents, void *ud)
@@ -329,7 +382,8 @@ struct forward *forward_listener_tick(struct forward_listener *l)
 			l->readable = false; /* the poll says when there is more */
 		return NULL;
 	}
-	tune(fd);
+	if (ss.ss_family != AF_UNIX)
+		tune(fd);
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
@@ -351,7 +405,10 @@ struct forward *forward_listener_tick(struct forward_listener *l)
 	f->src_port = port;
 	snprintf(f->bind_addr, sizeof(f->bind_addr), "%s", l->addr);
 	f->bind_port = l->port;
-	f->opening = true;
+	f->opening = l->agent ? OPEN_AUTH_AGENT : OPEN_FORWARDED_TCPIP;
+	if (l->agent)
+		report_log(PLOG_DEBUG, NULL, NULL, "ssh %s:%u: a session uses the forwarded agent", l->ctx->peer,
+			   l->ctx->peer_port);
 	return f;
 }
 
@@ -361,7 +418,12 @@ void forward_listener_free(struct forward_listener *l)
 		return;
 	if (l->registered)
 		ssh_event_remove_fd(l->ctx->ev, l->fd);
-	close(l->fd);
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->agent) {
+		unlink(l->path);
+		rmdir(l->dir);
+	}
 	free(l);
 }
 
@@ -369,15 +431,16 @@ void forward_listener_free(struct forward_listener *l)
 
 bool forward_tick(struct forward *f, uint64_t *last_activity)
 {
-	if (f->opening) {
+	if (f->opening != OPEN_DONE) {
 		/* Nonblocking: SSH_AGAIN until the client answers. */
-		int rc = ssh_channel_open_reverse_forward(f->ch, f->bind_addr, (int)f->bind_port, f->src,
+		int rc = f->opening == OPEN_AUTH_AGENT ? ssh_channel_open_auth_agent(f->ch) :
+			 ssh_channel_open_reverse_forward(f->ch, f->bind_addr, (int)f->bind_port, f->src,
 							  (int)f->src_port);
 		if (rc == SSH_AGAIN)
 			return false;
 		if (rc != SSH_OK)
 			return true;
-		f->opening = false;
+		f->opening = OPEN_DONE;
 	}
 	if (f->remote_closed)
 		return true;

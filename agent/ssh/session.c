@@ -73,6 +73,8 @@ struct conn {
 	uint64_t stop_by;         /* porthole is stopping: drop by then; or 0 */
 	struct item *items;
 	struct item *incoming;    /* added by callbacks, joined by sweep() */
+	struct forward_listener *agent; /* ssh -A's socket (also an item), or NULL */
+	bool agent_failed;        /* it could not be made, or is gone: no second try */
 	unsigned n_items;
 	uint64_t last_activity, next_keepalive;
 };
@@ -134,7 +136,11 @@ static void free_item(struct conn *c, struct item *it)
 		chan_free(it->u.sc);
 	else if (it->kind == IT_FWD)
 		forward_free(it->u.f);
-	else
+	else if (it->u.l == c->agent) {
+		forward_listener_free(it->u.l);
+		c->agent = NULL;
+		c->agent_failed = true;
+	} else
 		forward_listener_free(it->u.l);
 	c->n_items--;
 	free(it);
@@ -376,6 +382,41 @@ static int on_message(ssh_session s, ssh_message msg, void *ud)
 		if (conn_requests[k].handle && conn_requests[k].type == type && conn_requests[k].subtype == sub)
 			return conn_requests[k].handle(c, msg);
 	return 1;
+}
+
+/* ssh -A: one socket per connection, made at the first request, as OpenSSH
+ * does; every session that asks gets it as SSH_AUTH_SOCK.  The audit event
+ * says who forwarded an agent into the container, and where it is. */
+static const char *agent_socket(void *ud)
+{
+	struct conn *c = ud;
+	struct forward_listener *l;
+	cJSON *f;
+	int rc;
+
+	if (c->agent)
+		return forward_listener_path(c->agent);
+	if (c->agent_failed || c->n_items >= MAX_ITEMS)
+		return NULL;
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "user", c->ctx.user.name);
+	cJSON_AddStringToObject(f, "addr", c->ctx.peer);
+	cJSON_AddStringToObject(f, "key", c->ctx.fingerprint);
+	cJSON_AddStringToObject(f, "request", chan_table_req_name(CHAN_REQ_AUTH_AGENT));
+	rc = forward_agent_listen(&c->ctx, &l);
+	if (rc < 0) {
+		c->agent_failed = true;
+		cJSON_AddStringToObject(f, "error", strerror(-rc));
+		report_log(PLOG_WARN, "ssh_request", f, "ssh: %s from %s:%u: cannot forward the agent: %s",
+			   c->ctx.user.name, c->ctx.peer, c->ctx.peer_port, strerror(-rc));
+		return NULL;
+	}
+	c->agent = l;
+	add_item(c, IT_LISTEN, l);
+	cJSON_AddStringToObject(f, "socket", forward_listener_path(l));
+	report_log(PLOG_INFO, "ssh_request", f, "ssh: %s from %s:%u: agent forwarding (SSH_AUTH_SOCK=%s)",
+		   c->ctx.user.name, c->ctx.peer, c->ctx.peer_port, forward_listener_path(l));
+	return forward_listener_path(l);
 }
 
 /* ---- the loop ----------------------------------------------------------------- */
@@ -625,6 +666,8 @@ int session_main(int fd, const struct session_params *sp)
 	snprintf(c.ctx.local, sizeof(c.ctx.local), "%s", sp->local);
 	c.ctx.peer_port = sp->peer_port;
 	c.ctx.local_port = sp->local_port;
+	c.ctx.agent_socket = agent_socket;
+	c.ctx.conn = &c;
 	session_env_user(&c.ctx.user);
 	tune_socket(fd, sp->cfg);
 

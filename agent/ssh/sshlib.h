@@ -29,6 +29,7 @@
 	X(ssh_channel_free) \
 	X(ssh_channel_is_open) \
 	X(ssh_channel_new) \
+	X(ssh_channel_open_auth_agent) \
 	X(ssh_channel_open_reverse_forward) \
 	X(ssh_channel_read_nonblocking) \
 	X(ssh_channel_request_send_exit_signal) \
@@ -103,6 +104,7 @@ int sshlib_load(char *err, size_t len);
 #define ssh_channel_free (sshlib_table.ssh_channel_free)
 #define ssh_channel_is_open (sshlib_table.ssh_channel_is_open)
 #define ssh_channel_new (sshlib_table.ssh_channel_new)
+#define ssh_channel_open_auth_agent (sshlib_table.ssh_channel_open_auth_agent)
 #define ssh_channel_open_reverse_forward (sshlib_table.ssh_channel_open_reverse_forward)
 #define ssh_channel_read_nonblocking (sshlib_table.ssh_channel_read_nonblocking)
 #define ssh_channel_request_send_exit_signal (sshlib_table.ssh_channel_request_send_exit_signal)
