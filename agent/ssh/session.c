@@ -381,6 +381,11 @@ static int on_message(ssh_session s, ssh_message msg, void *ud)
 	for (size_t k = 0; k < CHAN_KIND_N; k++)
 		if (conn_requests[k].handle && conn_requests[k].type == type && conn_requests[k].subtype == sub)
 			return conn_requests[k].handle(c, msg);
+	/* libssh names no other kind; the likeliest is ssh -L to a unix
+	 * socket (direct-streamlocal@openssh.com), which it cannot parse. */
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_UNKNOWN)
+		report_log(PLOG_INFO, NULL, NULL, "ssh %s:%u: a channel of a kind the embedded server does not serve "
+			   "refused (unix-socket forwards need PORTHOLE_SSH=openssh)", c->ctx.peer, c->ctx.peer_port);
 	return 1;
 }
 
