@@ -55,6 +55,8 @@ int resolve_new(const char *host, unsigned port, struct resolve **ret)
 {
 	struct resolve *r = calloc(1, sizeof(*r));
 	struct lookup *l = calloc(1, sizeof(*l));
+	struct addrinfo numeric = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t t;
@@ -78,6 +80,16 @@ int resolve_new(const char *host, unsigned port, struct resolve **ret)
 	l->wfd = sv[1];
 	r->l = l;
 	r->rfd = sv[0];
+	/* An address needs no resolver (and most forwards name one): no thread. */
+	if (getaddrinfo(l->host, l->service, &numeric, &l->res) == 0) {
+		l->refs = 1;
+		l->done = 1;
+		send(l->wfd, &(char){ 1 }, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(l->wfd);
+		*ret = r;
+		return 0;
+	}
+	l->res = NULL;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Signals stay the loop's (sd-event reads them from a signalfd). */

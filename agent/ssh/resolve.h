@@ -4,7 +4,8 @@
  * glibc's resolver blocks (DNS can take seconds), and a connection process
  * has one loop serving all its channels.  Each lookup runs in a short-lived
  * thread of its own, which writes a byte to a socket the loop polls when
- * it is done.  The thread only resolves: it touches nothing else. */
+ * it is done.  The thread only resolves: it touches nothing else.  A
+ * numeric address is answered at once, without a thread. */
 #ifndef PORTHOLE_RESOLVE_H
 #define PORTHOLE_RESOLVE_H
 
