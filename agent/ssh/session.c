@@ -136,12 +136,13 @@ static void free_item(struct conn *c, struct item *it)
 		chan_free(it->u.sc);
 	else if (it->kind == IT_FWD)
 		forward_free(it->u.f);
-	else if (it->u.l == c->agent) {
+	else
 		forward_listener_free(it->u.l);
+	if (it->kind == IT_LISTEN && it->u.l == c->agent) {
+		/* Gone (porthole stops): no second socket for this connection. */
 		c->agent = NULL;
 		c->agent_failed = true;
-	} else
-		forward_listener_free(it->u.l);
+	}
 	c->n_items--;
 	free(it);
 }
