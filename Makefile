@@ -26,6 +26,7 @@ PKGS    := libssh libcurl libcjson libsystemd
 # Debian packages needed to build, test, demo and bench.
 DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
+             python3-paramiko python3-asyncssh git \
              util-linux procps valgrind shellcheck openssh-sftp-server debootstrap pdsh dnsmasq-base openssl
 DEB_BENCH := openssh-server dropbear-bin tini dumb-init
 # Images (make dist-check, make image-size): podman builds from a debootstrap base.

@@ -70,8 +70,8 @@ static const struct subcommand {
 	  "sftp-server [-R] [-d DIR]         SFTP on stdin/stdout (the ssh \"sftp\" subsystem)" },
 	/* The user side (a laptop, a notebook). */
 	{ "hosts", K_SELF, hosts_cli_main, NULL, "hosts JOB [--json] [--watch]      a job's hosts, from CloudWatch (user side)" },
-	{ "ssh", K_SELF, hosts_cli_main, NULL, "ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host, verifying its published key" },
-	{ "ssh-config", K_SELF, hosts_cli_main, NULL, "ssh-config JOB                    ~/.ssh/config blocks for a job's hosts" },
+	{ "ssh", K_SELF, hosts_cli_main, NULL, "ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host (its IP or --via ssm), verifying its key" },
+	{ "ssh-config", K_SELF, hosts_cli_main, NULL, "ssh-config JOB [--via ssm]        ~/.ssh/config blocks for a job's hosts" },
 	{ "version", K_SELF, cmd_version, NULL, "version" },
 	/* porthole's own: the SSH endpoint's first reading of the authorized keys. */
 	{ "ssh-check-keys", K_SELF, sshd_check_keys_main, NULL, NULL },

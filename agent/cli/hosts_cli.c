@@ -9,10 +9,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
@@ -26,9 +32,17 @@
 
 #define POLL_SEC 5
 #define SSH_WAIT_DEFAULT (5 * 60)
+/* --via auto: how long the IP may take to answer before Session Manager is
+ * tried instead.  A job without VpcConfig runs in SageMaker's own network,
+ * whose addresses answer nobody: their connects time out rather than fail. */
+#define PROBE_MS 1500
+
+/* How to reach a host: its IP, a Session Manager tunnel, or whichever works. */
+enum via { VIA_IP, VIA_SSM, VIA_AUTO };
 
 struct opts {
 	const char *cmd, *job, *host;
+	enum via via;
 	bool json, watch;
 	uint64_t wait;      /* seconds to wait for records */
 	int n_args;         /* ssh: what follows "--" */
@@ -40,8 +54,8 @@ static int usage_error(const char *cmd, const char *why)
 	fprintf(stderr, "porthole %s: %s\n", cmd, why);
 	fprintf(stderr,
 		"usage: porthole hosts JOB [--json] [--watch]\n"
-		"       porthole ssh JOB [algo-N] [--wait D] [-- SSH-ARGS...]\n"
-		"       porthole ssh-config JOB\n");
+		"       porthole ssh JOB [algo-N] [--via auto|ip|ssm] [--wait D] [-- SSH-ARGS...]\n"
+		"       porthole ssh-config JOB [--via ip|ssm|auto]\n");
 	return 2;
 }
 
@@ -73,6 +87,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->cmd = argv[0];
 	o->wait = SSH_WAIT_DEFAULT;
+	/* porthole ssh tries what works; ssh-config writes what it is told. */
+	o->via = strcmp(o->cmd, "ssh") == 0 ? VIA_AUTO : VIA_IP;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0 && strcmp(o->cmd, "ssh") == 0) {
@@ -83,6 +99,16 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->json = true;
 		} else if (strcmp(a, "--watch") == 0 && strcmp(o->cmd, "hosts") == 0) {
 			o->watch = true;
+		} else if (strcmp(a, "--via") == 0 && strcmp(o->cmd, "hosts") != 0) {
+			const char *v = i + 1 < argc ? argv[++i] : "";
+			if (strcmp(v, "ip") == 0)
+				o->via = VIA_IP;
+			else if (strcmp(v, "ssm") == 0)
+				o->via = VIA_SSM;
+			else if (strcmp(v, "auto") == 0)
+				o->via = VIA_AUTO;
+			else
+				return usage_error(o->cmd, "--via takes ip, ssm or auto");
 		} else if (strcmp(a, "--wait") == 0 && strcmp(o->cmd, "ssh") == 0) {
 			if (i + 1 >= argc || duration_parse(argv[i + 1], &o->wait) < 0)
 				return usage_error(o->cmd, "--wait needs a duration (90s, 5m)");
@@ -306,6 +332,183 @@ static int fetch_until(struct hosts_reader *r, const struct opts *o, struct host
 	}
 }
 
+/* ---- routes: the IP, or Session Manager ------------------------------------ */
+
+/* Does ip:port accept a TCP connection within ms? */
+static bool answers(const char *ip, unsigned port, int ms)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	char service[16];
+	bool ok = false;
+	int fd;
+
+	snprintf(service, sizeof(service), "%u", port);
+	if (getaddrinfo(ip, service, &hints, &ai) != 0)
+		return false;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			ok = true;
+		} else if (errno == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			int err = 0;
+			socklen_t l = sizeof(err);
+			ok = poll(&p, 1, ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == 0;
+		}
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return ok;
+}
+
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", name);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+/* Everything SSH over Session Manager needs on this side, and the
+ * ProxyCommand in proxy.  0, or -1 after saying what is missing. */
+static int ssm_route(const struct opts *o, const struct host_rec *h, char *proxy, size_t len)
+{
+	if (!h->ssm_target) {
+		fprintf(stderr, "porthole %s: error: host %s of job %s has no Session Manager target: turn on "
+			"SageMaker remote debug for the job (EnableRemoteDebug), or run it with PORTHOLE_SSM=register "
+			"and an activation or role (docs/ssm.md)\n", o->cmd, h->host, o->job);
+		return -1;
+	}
+	if (userssh_ssm_proxy(h, proxy, len) < 0) {
+		fprintf(stderr, "porthole %s: error: host %s of job %s published an unusable Session Manager target "
+			"or region\n", o->cmd, h->host, o->job);
+		return -1;
+	}
+	if (!on_path("aws")) {
+		fprintf(stderr, "porthole %s: error: SSH over Session Manager needs the AWS CLI: `aws` is not on PATH "
+			"(install AWS CLI v2 and the Session Manager plugin)\n", o->cmd);
+		return -1;
+	}
+	if (!on_path("session-manager-plugin")) {
+		fprintf(stderr, "porthole %s: error: SSH over Session Manager needs AWS's Session Manager plugin: "
+			"`session-manager-plugin` is not on PATH (see \"Install the Session Manager plugin for the AWS "
+			"CLI\" in AWS's documentation)\n", o->cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Which way to h: *proxy set (a ProxyCommand) for Session Manager, else
+ * the IP.  0, or -1 after saying why neither. */
+static int choose_route(const struct opts *o, const struct host_rec *h, char *proxy, size_t len, bool *use_ssm)
+{
+	*use_ssm = false;
+	if (o->via == VIA_SSM || (o->via == VIA_AUTO && !h->ip && h->ssm_target)) {
+		*use_ssm = true;
+		return ssm_route(o, h, proxy, len);
+	}
+	if (!h->ip) {
+		fprintf(stderr, "porthole %s: error: host %s of job %s published no usable IP address%s\n", o->cmd,
+			h->host, o->job, o->via == VIA_IP ? "" : " and no Session Manager target");
+		return -1;
+	}
+	if (o->via == VIA_IP || answers(h->ip, h->port, PROBE_MS))
+		return 0;
+	if (!h->ssm_target) {
+		fprintf(stderr, "porthole %s: %s port %u does not answer, and host %s has no Session Manager target "
+			"to go through instead (SageMaker remote debug, or PORTHOLE_SSM=register; docs/ssm.md); "
+			"trying the IP anyway\n", o->cmd, h->ip, h->port, h->host);
+		return 0;
+	}
+	fprintf(stderr, "porthole %s: %s port %u does not answer; going through Session Manager (%s)\n", o->cmd,
+		h->ip, h->port, h->ssm_target);
+	*use_ssm = true;
+	return ssm_route(o, h, proxy, len);
+}
+
+/* After a failed tunnel: what aws said, and what it means. */
+static void explain_tunnel(const struct opts *o, const struct host_rec *h, const char *log_path)
+{
+	FILE *f = fopen(log_path, "re");
+	char line[1024];
+	bool denied = false, plugin = false, offline = false, any = false;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!any)
+			fprintf(stderr, "porthole %s: the Session Manager tunnel (aws ssm start-session) said:\n", o->cmd);
+		any = true;
+		fprintf(stderr, "  %s%s", line, strchr(line, '\n') ? "" : "\n");
+		denied |= strstr(line, "AccessDenied") || strstr(line, "not authorized");
+		plugin |= strstr(line, "SessionManagerPlugin is not found") != NULL;
+		offline |= strstr(line, "TargetNotConnected") != NULL;
+	}
+	fclose(f);
+	if (denied)
+		fprintf(stderr, "porthole %s: error: Session Manager refused the session: your IAM identity needs "
+			"ssm:StartSession on the target %s and on the document AWS-StartSSHSession (docs/iam.md)\n",
+			o->cmd, h->ssm_target);
+	else if (plugin)
+		fprintf(stderr, "porthole %s: error: install AWS's Session Manager plugin for the AWS CLI\n", o->cmd);
+	else if (offline)
+		fprintf(stderr, "porthole %s: error: target %s is not connected to Session Manager (the job ended, or "
+			"its agent is down: `porthole hosts %s` shows its state)\n", o->cmd, h->ssm_target, o->job);
+}
+
+/* ssh through the tunnel: aws's messages go to a file (ssh would show them
+ * mixed with its own), read back to explain a failure.  Returns ssh's
+ * exit status. */
+static int run_tunneled(const struct opts *o, const struct host_rec *h, struct userssh_cmd *cmd)
+{
+	const char *tmp = getenv("TMPDIR");
+	char log_path[256];
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	int fd, status = 0;
+	pid_t pid;
+
+	snprintf(log_path, sizeof(log_path), "%s/porthole-ssm-XXXXXX", tmp && tmp[0] == '/' && strlen(tmp) < 200 &&
+		 !strpbrk(tmp, "'\\") ? tmp : "/tmp");
+	fd = mkostemp(log_path, O_CLOEXEC);
+	if (fd < 0) {
+		fflush(NULL);
+		execvp(cmd->argv[0], cmd->argv);
+		return 255;
+	}
+	close(fd);
+	/* ssh runs it with the shell; the path has no quote in it. */
+	size_t n = strlen(cmd->proxy);
+	snprintf(cmd->proxy + n, sizeof(cmd->proxy) - n, " 2>>'%s'", log_path);
+	/* Like system(): ^C and ^\ are ssh's, not ours. */
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		execvp(cmd->argv[0], cmd->argv);
+		fprintf(stderr, "porthole ssh: error: cannot run ssh: %s (install the OpenSSH client)\n", strerror(errno));
+		_exit(255);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	status = pid < 0 ? 255 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (status == 255)
+		explain_tunnel(o, h, log_path);
+	unlink(log_path);
+	return status;
+}
+
 static bool host_published(const struct hostset *set, const struct opts *o)
 {
 	return records_find(set, o->host) != NULL;
@@ -316,7 +519,8 @@ static int cmd_ssh(struct hosts_reader *r, const struct opts *o, const char *gro
 	struct hostset set = { 0 };
 	const struct host_rec *h;
 	struct userssh_cmd cmd = { 0 };
-	char err[1024], alias[512], *kh;
+	char err[1024], alias[512], proxy[1024], *kh;
+	bool use_ssm;
 	int rc;
 
 	if (fetch_until(r, o, &set, host_published) < 0)
@@ -341,15 +545,13 @@ static int cmd_ssh(struct hosts_reader *r, const struct opts *o, const char *gro
 		records_free(&set);
 		return 1;
 	}
-	if (!h->ip) {
-		fprintf(stderr, "porthole ssh: error: host %s of job %s published no usable IP address\n", o->host,
-			o->job);
-		records_free(&set);
-		return 1;
-	}
 	if (!h->host_key || !h->port) {
 		fprintf(stderr, "porthole ssh: error: host %s of job %s runs no SSH endpoint (PORTHOLE_SSH=off, or "
 			"it failed to start: see its log)\n", o->host, o->job);
+		records_free(&set);
+		return 1;
+	}
+	if (choose_route(o, h, proxy, sizeof(proxy), &use_ssm) < 0) {
 		records_free(&set);
 		return 1;
 	}
@@ -363,8 +565,14 @@ static int cmd_ssh(struct hosts_reader *r, const struct opts *o, const char *gro
 	rc = userssh_trust(kh, alias, h->host_key);
 	if (rc < 0) {
 		fprintf(stderr, "porthole ssh: error: cannot write %s: %s\n", kh, strerror(-rc));
-	} else if (userssh_argv(&cmd, o->job, h, kh, o->n_args, o->args) < 0) {
+	} else if (userssh_argv(&cmd, o->job, h, kh, use_ssm ? proxy : NULL, o->n_args, o->args) < 0) {
 		fprintf(stderr, "porthole ssh: error: out of memory\n");
+	} else if (use_ssm) {
+		rc = run_tunneled(o, h, &cmd);
+		userssh_cmd_free(&cmd);
+		free(kh);
+		records_free(&set);
+		return rc;
 	} else {
 		fflush(NULL);
 		execvp(cmd.argv[0], cmd.argv);
@@ -399,8 +607,15 @@ static int cmd_ssh_config(struct hosts_reader *r, const struct opts *o, const ch
 		const struct host_rec *h = &set.v[i];
 		if (!listed(h))
 			continue;
-		if (records_gone(h) || !h->host_key || !h->port || !h->ip) {
+		if (records_gone(h) || !h->host_key || !h->port) {
 			printf("# %s-%s: %s\n\n", o->job, h->host, records_gone(h) ? "gone" : "no SSH endpoint");
+			continue;
+		}
+		char proxy[1024];
+		bool use_ssm;
+		if (choose_route(o, h, proxy, sizeof(proxy), &use_ssm) < 0) {
+			printf("# %s-%s: %s\n\n", o->job, h->host,
+			       use_ssm ? "not reachable through Session Manager (see above)" : "no IP address");
 			continue;
 		}
 		/* The blocks are only as good as the keys they point at. */
@@ -411,7 +626,7 @@ static int cmd_ssh_config(struct hosts_reader *r, const struct opts *o, const ch
 			rc = 1;
 			break;
 		}
-		userssh_config_block(stdout, o->job, h, kh);
+		userssh_config_block(stdout, o->job, h, kh, use_ssm ? proxy : NULL);
 		printf("\n");
 	}
 	records_free(&set);

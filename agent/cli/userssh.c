@@ -3,6 +3,7 @@
  * line for connecting to a published host with strict host key checking. */
 #include "userssh.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -125,20 +126,45 @@ int userssh_trust(const char *path, const char *alias, const char *host_key)
 	return rc;
 }
 
-void userssh_config_block(FILE *out, const char *job, const struct host_rec *h, const char *known_hosts)
+/* Only these reach the shell ssh runs a ProxyCommand with. */
+static bool plain(const char *s, const char *extra)
+{
+	if (!s || !*s || strlen(s) > 256)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
+int userssh_ssm_proxy(const struct host_rec *h, char *buf, size_t len)
+{
+	/* mi-0123…, or sagemaker-training-job:<job>_algo-1 (remote debug) */
+	if (!plain(h->ssm_target, "._:-") || (h->ssm_region && !plain(h->ssm_region, "-")))
+		return -EINVAL;
+	snprintf(buf, len, "aws ssm start-session --target %s --document-name AWS-StartSSHSession "
+		 "--parameters portNumber=%u%s%s", h->ssm_target, h->port, h->ssm_region ? " --region " : "",
+		 h->ssm_region ? h->ssm_region : "");
+	return 0;
+}
+
+void userssh_config_block(FILE *out, const char *job, const struct host_rec *h, const char *known_hosts,
+			  const char *proxy)
 {
 	char alias[512];
 
 	userssh_alias(job, h->host, alias, sizeof(alias));
+	fprintf(out, "Host %s-%s\n", job, h->host);
+	if (proxy)
+		fprintf(out, "    ProxyCommand %s\n", proxy);
+	else
+		fprintf(out, "    HostName %s\n    Port %u\n", h->ip, h->port);
 	fprintf(out,
-		"Host %s-%s\n"
-		"    HostName %s\n"
-		"    Port %u\n"
 		"    User root\n"
 		"    HostKeyAlias %s\n"
 		"    UserKnownHostsFile \"%s\"\n"
 		"    StrictHostKeyChecking yes\n",
-		job, h->host, h->ip, h->port, alias, known_hosts);
+		alias, known_hosts);
 }
 
 /* ssh's options that take a value (OpenSSH 9). */
@@ -148,9 +174,9 @@ static bool takes_value(char c)
 }
 
 int userssh_argv(struct userssh_cmd *cmd, const char *job, const struct host_rec *h, const char *known_hosts,
-		 int argc, char **args)
+		 const char *proxy, int argc, char **args)
 {
-	/* ssh + user options + ours (at most 10) + destination + "--" + command + NULL */
+	/* ssh + user options + ours (at most 12) + destination + "--" + command + NULL */
 	char **v = calloc((size_t)argc + 16, sizeof(*v));
 	char alias[512];
 	bool user_port = false, user_login = false;
@@ -187,6 +213,11 @@ int userssh_argv(struct userssh_cmd *cmd, const char *job, const struct host_rec
 	v[n++] = cmd->known_hosts;
 	v[n++] = "-o";
 	v[n++] = cmd->alias;
+	if (proxy) {
+		snprintf(cmd->proxy, sizeof(cmd->proxy), "ProxyCommand=%s", proxy);
+		v[n++] = "-o";
+		v[n++] = cmd->proxy;
+	}
 	if (!user_port) {
 		v[n++] = "-p";
 		v[n++] = cmd->port;
@@ -195,7 +226,8 @@ int userssh_argv(struct userssh_cmd *cmd, const char *job, const struct host_rec
 		v[n++] = "-l";
 		v[n++] = "root";
 	}
-	v[n++] = h->ip;
+	/* Through a tunnel the name only shows in messages. */
+	v[n++] = h->ip ? h->ip : h->ssm_target;
 	/* ssh would read a command word starting with '-' as an option. */
 	if (i < argc && args[i][0] == '-')
 		v[n++] = "--";

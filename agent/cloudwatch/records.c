@@ -49,9 +49,33 @@ static void rec_clear(struct host_rec *h)
 	free(h->fingerprint);
 	free(h->instance_type);
 	free(h->ssm_target);
+	free(h->ssm_region);
 	free(h->state);
 	free(h->deadline);
 	memset(h, 0, sizeof(*h));
+}
+
+/* The region of a record's SSM target: its "region", or (records from
+ * before it was there) the --region of its "command"; NULL when neither
+ * says, or when it is not a plain region name (it ends up in a command). */
+static char *ssm_region(const cJSON *ssm)
+{
+	const char *r = jsonutil_str(ssm, "region"), *cmd = jsonutil_str(ssm, "command"), *p;
+	char buf[64];
+	size_t n;
+
+	if (!r && cmd && (p = strstr(cmd, " --region ")) != NULL) {
+		p += strlen(" --region ");
+		n = strcspn(p, " ");
+		if (n < sizeof(buf)) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			r = buf;
+		}
+	}
+	if (!r || !*r || strlen(r) > 32 || strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r))
+		return NULL;
+	return strdup(r);
 }
 
 int records_host_cmp(const char *x, const char *y)
@@ -135,6 +159,7 @@ static void take_record(struct host_rec *h, const cJSON *r, const char *stream, 
 	h->instance_type = strutil_dup(jsonutil_str(r, "instance_type"));
 	/* "ssm": {mode, state, target, ...}, null when Session Manager is off. */
 	h->ssm_target = strutil_dup(jsonutil_str(cJSON_GetObjectItem(r, "ssm"), "target"));
+	h->ssm_region = ssm_region(cJSON_GetObjectItem(r, "ssm"));
 	h->state = strutil_dup(jsonutil_str(r, "state"));
 	h->deadline = strutil_dup(jsonutil_str(r, "deadline"));
 	if (cJSON_IsNumber(port) && port->valuedouble > 0 && port->valuedouble < 65536)

@@ -17,6 +17,7 @@ struct host_rec {
 	char *ts;            /* the record's own time */
 	char *ip, *host_key, *fingerprint, *instance_type, *ssm_target, *state, *deadline;
 	char *client_key;    /* cluster SSH's client key (PORTHOLE_CLUSTER_SSH) */
+	char *ssm_region;    /* the SSM target's region, when the record tells it */
 	unsigned port;       /* 0: no SSH endpoint */
 	unsigned gpus;       /* NVIDIA GPUs; 0 when the record says none */
 	int64_t ts_ms;       /* the event's timestamp, to pick the latest */

@@ -42,6 +42,7 @@ struct chan {
 	int wstatus;
 	int exec_errno;
 	char what[32];             /* shell, exec, sftp */
+	char auth_sock[128];       /* SSH_AUTH_SOCK after auth-agent-req, or "" */
 };
 
 /* A request, as libssh gave it; which members are set depends on type. */
@@ -101,6 +102,7 @@ static int login_env(const struct chan *sc, struct envb *e, const char *original
 		.user = &ctx->user, .peer = ctx->peer, .peer_port = ctx->peer_port, .local = ctx->local,
 		.local_port = ctx->local_port, .tty = sc->slave >= 0 ? sc->tty : NULL, .term = sc->term,
 		.client_env = &sc->client_env, .key_env = ctx->key->o.environment, .original = original,
+		.auth_sock = sc->auth_sock[0] ? sc->auth_sock : NULL,
 	};
 
 	return session_env_login(e, &l);
@@ -139,7 +141,10 @@ static int spawn(struct chan *sc, const struct chan_command *cmd, const struct e
 	pid_t pid;
 	int rc;
 
-	session_env_workdir(ctx->cfg, &ctx->user, dir, sizeof(dir));
+	if (cmd->in_home)
+		snprintf(dir, sizeof(dir), "%s", ctx->user.home);
+	else
+		session_env_workdir(ctx->cfg, &ctx->user, dir, sizeof(dir));
 	rc = spawn_start(cmd->argv, &o, &pid, &sc->exec_errno);
 	if (rc < 0)
 		return rc;
@@ -249,6 +254,19 @@ static int send_signal(struct chan *sc, const struct req *rq)
 	return 0;
 }
 
+/* ssh -A: the connection's agent socket, for what this channel starts. */
+static int forward_agent(struct chan *sc, const struct req *rq)
+{
+	const struct session_ctx *ctx = sc->ctx;
+	const char *path = ctx->agent_socket ? ctx->agent_socket(ctx->conn) : NULL;
+	(void)rq;
+
+	if (!path)
+		return -1;
+	snprintf(sc->auth_sock, sizeof(sc->auth_sock), "%s", path);
+	return 0;
+}
+
 /* The handlers, by request; chan_table.c has their names and policies. */
 static int (*const handlers[CHAN_REQ_N])(struct chan *sc, const struct req *rq) = {
 	[CHAN_REQ_PTY] = open_pty,
@@ -258,6 +276,7 @@ static int (*const handlers[CHAN_REQ_N])(struct chan *sc, const struct req *rq) 
 	[CHAN_REQ_EXEC] = start,
 	[CHAN_REQ_SUBSYSTEM] = start,
 	[CHAN_REQ_SIGNAL] = send_signal,
+	[CHAN_REQ_AUTH_AGENT] = forward_agent,
 };
 
 /* Every request: 0, or -1 to refuse it. */
@@ -347,6 +366,15 @@ static void on_signal(ssh_session s, ssh_channel ch, const char *signame, void *
 	request(ud, &(struct req){ .type = CHAN_REQ_SIGNAL, .arg = signame });
 }
 
+/* libssh replies success whenever this callback exists (it takes no
+ * answer), so chan_new sets it only where the request may succeed. */
+static void on_auth_agent(ssh_session s, ssh_channel ch, void *ud)
+{
+	(void)s;
+	(void)ch;
+	request(ud, &(struct req){ .type = CHAN_REQ_AUTH_AGENT });
+}
+
 static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *ud)
 {
 	(void)s;
@@ -394,6 +422,10 @@ int chan_new(const struct session_ctx *ctx, struct chan **ret)
 	sc->cb.channel_exec_request_function = on_exec;
 	sc->cb.channel_subsystem_request_function = on_subsystem;
 	sc->cb.channel_env_request_function = on_env;
+	/* PORTHOLE_SSH_AGENT_FORWARDING=0 or the key's no-agent-forwarding:
+	 * without the callback libssh refuses the request itself. */
+	if (ctx->cfg->agent_forwarding && !chan_table_req_refused_by(CHAN_REQ_AUTH_AGENT, &ctx->key->o))
+		sc->cb.channel_auth_agent_req_function = on_auth_agent;
 	ssh_callbacks_init(&sc->cb);
 	ssh_set_channel_callbacks(sc->ch, &sc->cb);
 	*ret = sc;

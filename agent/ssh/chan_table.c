@@ -17,6 +17,7 @@ enum keyopt {
 	KEY_OPEN,   /* no-port-forwarding, permitopen="…" */
 	KEY_LISTEN, /* no-port-forwarding, permitlisten="…" */
 	KEY_PTY,    /* no-pty */
+	KEY_AGENT,  /* no-agent-forwarding */
 };
 
 static const struct {
@@ -49,6 +50,8 @@ static const struct {
 	[CHAN_REQ_EXEC] = { "exec", "exec", KEY_NONE, BEFORE_START },
 	[CHAN_REQ_SUBSYSTEM] = { "subsystem", "subsystem", KEY_NONE, BEFORE_START },
 	[CHAN_REQ_SIGNAL] = { "signal", "signal", KEY_NONE, WHILE_RUNNING },
+	/* OpenSSH takes it at any time; what starts later gets SSH_AUTH_SOCK. */
+	[CHAN_REQ_AUTH_AGENT] = { "auth-agent-req@openssh.com", "agent forwarding", KEY_AGENT, ANY_TIME },
 };
 
 const char *chan_table_kind_name(enum chan_kind k)
@@ -66,6 +69,8 @@ static const char *refused_by(enum keyopt key, const struct authkey_opts *o, con
 		       o->no_port_forwarding ? "no-port-forwarding" : "permitlisten";
 	case KEY_PTY:
 		return o->no_pty ? "no-pty" : NULL;
+	case KEY_AGENT:
+		return o->no_agent_forwarding ? "no-agent-forwarding" : NULL;
 	case KEY_NONE:
 		break;
 	}
@@ -140,6 +145,35 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Is cmd scp's remote end: "scp [flags] -t|-f [--] path", as scp -O runs it? */
+static bool is_scp_remote(const char *cmd)
+{
+	const char *p = cmd, *word;
+	size_t n;
+	bool first = true;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return false;
+		word = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		n = (size_t)(p - word);
+		if (first) {
+			/* "scp" or ".../scp" */
+			if (!((n == 3 && strncmp(word, "scp", 3) == 0) || (n > 3 && strncmp(p - 4, "/scp", 4) == 0)))
+				return false;
+			first = false;
+		} else if (n == 2 && (strncmp(word, "-t", 2) == 0 || strncmp(word, "-f", 2) == 0)) {
+			return true;
+		} else if (word[0] != '-' || (n == 2 && word[1] == '-')) {
+			return false; /* a path or "--" before -t/-f: not scp's sink or source */
+		}
+	}
+}
+
 void chan_table_command(struct chan_command *c, enum chan_req r, const char *arg, const struct authkey_opts *o,
 			const char *shell, const char *sftp_server)
 {
@@ -157,13 +191,16 @@ void chan_table_command(struct chan_command *c, enum chan_req r, const char *arg
 		c->argv[1] = "-c";
 		c->argv[2] = (char *)c->forced;
 	} else if (sftp && sftp_server) {
+		c->in_home = true;
 		c->path = sftp_server;
 		c->argv[0] = (char *)sftp_server;
 	} else if (sftp) {
+		c->in_home = true;
 		c->path = "/proc/self/exe";
 		c->argv[0] = "porthole";
 		c->argv[1] = "sftp-server";
 	} else if (c->command) {
+		c->in_home = is_scp_remote(c->command);
 		c->path = shell;
 		c->argv[0] = (char *)shell;
 		c->argv[1] = "-c";

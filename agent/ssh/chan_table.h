@@ -4,10 +4,10 @@
  * the global requests it may make (enum chan_kind), and the requests a
  * session channel takes (enum chan_req).  Each row has the protocol's name
  * and the policy the request is under: the key option that refuses it
- * (no-pty, no-port-forwarding, permitopen="…", permitlisten="…"; restrict
- * sets no-pty and no-port-forwarding), whether the key's command="…"
- * replaces what it runs, and when in a channel's life it may come.  What
- * is in no table (x11-req, auth-agent-req@openssh.com, …) is refused.
+ * (no-pty, no-port-forwarding, no-agent-forwarding, permitopen="…",
+ * permitlisten="…"; restrict sets the no-… ones), whether the key's
+ * command="…" replaces what it runs, and when in a channel's life it may
+ * come.  What is in no table (x11-req, …) is refused.
  *
  * Decisions only, on names, key options and a channel's state: the handlers
  * are in session.c (the connection's table), chan.c (the session channel's
@@ -49,6 +49,7 @@ enum chan_req {
 	CHAN_REQ_EXEC,          /* "exec" */
 	CHAN_REQ_SUBSYSTEM,     /* "subsystem": "sftp" only */
 	CHAN_REQ_SIGNAL,        /* "signal" */
+	CHAN_REQ_AUTH_AGENT,    /* "auth-agent-req@openssh.com": ssh -A (also PORTHOLE_SSH_AGENT_FORWARDING) */
 	CHAN_REQ_N
 };
 
@@ -92,6 +93,10 @@ struct chan_command {
 	const char *forced;   /* the key's command="…", which runs instead; or NULL */
 	const char *original; /* SSH_ORIGINAL_COMMAND with a forced command: the client's command, or "" */
 	const char *path;     /* the file to run */
+	bool in_home;         /* starts in the user's home, not the code directory:
+			       * the sftp subsystem and scp's remote end (`scp -t`/`scp -f`,
+			       * what `scp -O` runs), so that relative paths land where
+			       * OpenSSH puts them, the same in both scp modes */
 	char *argv[4];
 	char argv0[1100];     /* a login shell's "-bash" */
 };

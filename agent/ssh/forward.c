@@ -12,17 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "chan_table.h"
 #include "chanio.h"
+#include "chanopen.h"
+#include "resolve.h"
 
 #include "../lib/clock.h"
 #include "../lib/report.h"
 
-/* How long a direct-tcpip open may wait for its connect.  The reply must be
- * given before the request's callback returns (libssh frees the request),
- * so the connection waits; local targets answer at once. */
+/* How long a direct-tcpip open may wait for its connect where the answer
+ * cannot wait (chanopen.h: another libssh than 0.10), holding up the whole
+ * connection meanwhile.  Otherwise the kernel's own timeout applies, as
+ * with OpenSSH, and nothing else waits. */
 #define CONNECT_TIMEOUT_MS 5000
 
 struct forward {
@@ -30,12 +35,28 @@ struct forward {
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cb;
 	struct chanio io;
-	bool opening;          /* forwarded-tcpip: waiting for the client to accept */
+	enum {
+		OPEN_DONE,
+		OPEN_FORWARDED_TCPIP, /* ssh -R: waiting for the client to accept */
+		OPEN_AUTH_AGENT,      /* ssh -A: the same, for an agent connection */
+	} opening;
 	char src[64];          /* -R: the connecting peer */
 	unsigned src_port;
 	char bind_addr[256];   /* -R: the listener, as the client named it */
 	unsigned bind_port;
 	bool remote_closed, eof_sent, close_sent;
+
+	/* direct-tcpip until its answer: ch is NULL, the request waits in
+	 * pending while host resolves and each address is tried in turn. */
+	struct chanopen *pending;
+	struct resolve *lookup;
+	bool resolved;
+	const struct addrinfo *next_ai; /* the next address to try (lookup's) */
+	int cfd;                        /* connecting, or -1 */
+	int watch_fd;                   /* what the loop watches for us, or -1 */
+	int err;                        /* the last connect's error */
+	char host[256];
+	unsigned port;
 };
 
 struct forward_listener {
@@ -44,6 +65,9 @@ struct forward_listener {
 	char addr[256];        /* as the client asked: it matches on it */
 	unsigned port;         /* as bound */
 	bool registered, readable;
+	bool agent;            /* ssh -A's socket, at path in dir */
+	char dir[64];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /* ---- channel callbacks --------------------------------------------------- */
@@ -77,6 +101,7 @@ static struct forward *forward_alloc(const struct session_ctx *ctx, ssh_channel 
 		return NULL;
 	f->ctx = ctx;
 	f->ch = ch;
+	f->cfd = f->watch_fd = -1;
 	chanio_init(&f->io, ch);
 	f->io.wfd = f->io.rfd[0] = fd;
 	f->io.wfd_shutdown = true;
@@ -97,9 +122,38 @@ static void tune(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* Connect to host:port, waiting at most CONNECT_TIMEOUT_MS; the socket
- * (nonblocking) or -errno.  *why gets a short reason. */
-static int connect_to(const char *host, unsigned port, const char **why)
+/* The audit event of a direct-tcpip request, once decided: refused_by (a
+ * key option) or error (OpenSSH's words for why the connect failed), or
+ * neither when the forward is open. */
+static void audit_direct(const struct session_ctx *ctx, const char *host, unsigned port, const char *refused_by,
+			 const char *error)
+{
+	cJSON *fl = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(fl, "user", ctx->user.name);
+	cJSON_AddStringToObject(fl, "addr", ctx->peer);
+	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
+	cJSON_AddStringToObject(fl, "request", chan_table_kind_name(CHAN_DIRECT_TCPIP));
+	cJSON_AddStringToObject(fl, "host", host);
+	cJSON_AddNumberToObject(fl, "port", port);
+	if (refused_by) {
+		cJSON_AddStringToObject(fl, "refused", refused_by);
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%u refused by the key's %s",
+			   ctx->user.name, ctx->peer, ctx->peer_port, host, port, refused_by);
+	} else if (error) {
+		cJSON_AddStringToObject(fl, "error", error);
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%u: %s", ctx->user.name,
+			   ctx->peer, ctx->peer_port, host, port, error);
+	} else {
+		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%u", ctx->user.name, ctx->peer,
+			   ctx->peer_port, host, port);
+	}
+}
+
+/* Connect to host:port, waiting at most CONNECT_TIMEOUT_MS: the socket
+ * (nonblocking) or -errno, with OpenSSH's words for why in why.  Only when
+ * this libssh's requests cannot be answered later (chanopen.h). */
+static int connect_blocking(const char *host, unsigned port, char *why, size_t len)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
 	char service[16];
@@ -108,7 +162,7 @@ static int connect_to(const char *host, unsigned port, const char **why)
 	snprintf(service, sizeof(service), "%u", port);
 	rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0) {
-		*why = gai_strerror(rc);
+		snprintf(why, len, "unknown host (%s)", gai_strerror(rc));
 		return -EHOSTUNREACH;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -139,43 +193,22 @@ static int connect_to(const char *host, unsigned port, const char **why)
 		close(fd);
 	}
 	freeaddrinfo(res);
-	*why = strerror(err);
+	snprintf(why, len, "connect failed: %s", strerror(err));
 	return -err;
 }
 
-struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg)
+/* The old way: connect, then answer, while the connection waits. */
+static struct forward *direct_blocking(const struct session_ctx *ctx, ssh_message msg, const char *host,
+				       unsigned port)
 {
-	const char *host = ssh_message_channel_request_open_destination(msg);
-	int port = ssh_message_channel_request_open_destination_port(msg);
-	const char *why = NULL, *refused_by;
+	char why[300];
 	struct forward *f;
 	ssh_channel ch;
-	int fd;
+	int fd = connect_blocking(host, port, why, sizeof(why));
 
-	if (!host || port < 0 || port > 65535)
+	audit_direct(ctx, host, port, NULL, fd < 0 ? why : NULL);
+	if (fd < 0)
 		return NULL;
-	cJSON *fl = cJSON_CreateObject();
-	cJSON_AddStringToObject(fl, "user", ctx->user.name);
-	cJSON_AddStringToObject(fl, "addr", ctx->peer);
-	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(fl, "request", chan_table_kind_name(CHAN_DIRECT_TCPIP));
-	cJSON_AddStringToObject(fl, "host", host);
-	cJSON_AddNumberToObject(fl, "port", port);
-	if ((refused_by = chan_table_refused_by(CHAN_DIRECT_TCPIP, &ctx->key->o, host, (unsigned)port))) {
-		cJSON_AddStringToObject(fl, "refused", refused_by);
-		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d refused by the key's %s",
-		       ctx->user.name, ctx->peer, ctx->peer_port, host, port, refused_by);
-		return NULL;
-	}
-	fd = connect_to(host, (unsigned)port, &why);
-	if (fd < 0) {
-		cJSON_AddStringToObject(fl, "error", why);
-		report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d: %s", ctx->user.name,
-		       ctx->peer, ctx->peer_port, host, port, why);
-		return NULL;
-	}
-	report_log(PLOG_INFO, "ssh_request", fl, "ssh: %s from %s:%u: forward to %s:%d", ctx->user.name, ctx->peer,
-	       ctx->peer_port, host, port);
 	ch = ssh_message_channel_request_open_reply_accept(msg);
 	if (!ch) {
 		close(fd);
@@ -188,6 +221,170 @@ struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg)
 		ssh_channel_free(ch);
 	}
 	return f;
+}
+
+struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg)
+{
+	const char *host = ssh_message_channel_request_open_destination(msg);
+	int port = ssh_message_channel_request_open_destination_port(msg);
+	const char *refused_by;
+	struct chanopen *o;
+	struct forward *f;
+	int rc;
+
+	if (!host || port < 0 || port > 65535)
+		return NULL;
+	if ((refused_by = chan_table_refused_by(CHAN_DIRECT_TCPIP, &ctx->key->o, host, (unsigned)port))) {
+		audit_direct(ctx, host, (unsigned)port, refused_by, NULL);
+		return NULL;
+	}
+	rc = chanopen_new(ctx->s, msg, &o);
+	if (rc == -ENOTSUP)
+		return direct_blocking(ctx, msg, host, (unsigned)port);
+	if (rc < 0)
+		return NULL;
+	/* Answered when the connect is done (forward_tick); the loop goes on. */
+	f = calloc(1, sizeof(*f));
+	if (!f || resolve_new(host, (unsigned)port, &f->lookup) < 0) {
+		free(f);
+		chanopen_free(o);
+		return NULL;
+	}
+	f->ctx = ctx;
+	f->pending = o;
+	f->cfd = f->watch_fd = -1;
+	chanio_init(&f->io, NULL);
+	snprintf(f->host, sizeof(f->host), "%s", host);
+	f->port = (unsigned)port;
+	return f;
+}
+
+/* ---- a direct-tcpip forward before its answer -------------------------------- */
+
+static int on_wake(socket_t fd, int revents, void *ud)
+{
+	(void)fd;
+	(void)revents;
+	(void)ud;
+	return 0; /* the next tick looks */
+}
+
+/* Have the loop wake when fd is ready for events (one at a time). */
+static void watch(struct forward *f, int fd, short events)
+{
+	if (f->watch_fd == fd)
+		return;
+	if (f->watch_fd >= 0)
+		ssh_event_remove_fd(f->ctx->ev, f->watch_fd);
+	f->watch_fd = ssh_event_add_fd(f->ctx->ev, fd, events, on_wake, f) == SSH_OK ? fd : -1;
+}
+
+static void unwatch(struct forward *f)
+{
+	if (f->watch_fd >= 0)
+		ssh_event_remove_fd(f->ctx->ev, f->watch_fd);
+	f->watch_fd = -1;
+}
+
+/* The client gets the failure; the log says why, in OpenSSH's words. */
+static bool open_failed(struct forward *f, const char *why)
+{
+	unwatch(f);
+	chanopen_refuse(f->pending);
+	audit_direct(f->ctx, f->host, f->port, NULL, why);
+	return true;
+}
+
+static bool open_done(struct forward *f)
+{
+	ssh_channel ch;
+	int fd = f->cfd;
+
+	unwatch(f);
+	f->cfd = -1;
+	ch = chanopen_accept(f->pending);
+	chanopen_free(f->pending);
+	f->pending = NULL;
+	resolve_free(f->lookup);
+	f->lookup = NULL;
+	if (!ch) {
+		close(fd);
+		return true;
+	}
+	tune(fd);
+	f->ch = ch;
+	chanio_init(&f->io, ch);
+	f->io.wfd = f->io.rfd[0] = fd;
+	f->io.wfd_shutdown = true;
+	f->cb.userdata = f;
+	f->cb.channel_data_function = on_data;
+	f->cb.channel_eof_function = on_eof;
+	f->cb.channel_close_function = on_close;
+	ssh_callbacks_init(&f->cb);
+	ssh_set_channel_callbacks(ch, &f->cb);
+	audit_direct(f->ctx, f->host, f->port, NULL, NULL);
+	return false;
+}
+
+/* Resolve, then try each address in turn, as OpenSSH does; true when the
+ * forward is over (refused). */
+static bool pending_tick(struct forward *f, uint64_t *last_activity)
+{
+	char why[300];
+
+	if (!f->resolved) {
+		const struct addrinfo *res;
+		int gai;
+		if (!resolve_done(f->lookup, &res, &gai)) {
+			watch(f, resolve_fd(f->lookup), POLLIN);
+			return false;
+		}
+		unwatch(f);
+		if (gai) {
+			snprintf(why, sizeof(why), "unknown host (%s)", gai_strerror(gai));
+			return open_failed(f, why);
+		}
+		f->resolved = true;
+		f->next_ai = res;
+	}
+	if (f->cfd >= 0) {
+		struct pollfd p = { .fd = f->cfd, .events = POLLOUT };
+		int err = 0;
+		socklen_t l = sizeof(err);
+		if (poll(&p, 1, 0) == 0)
+			return false; /* still connecting: the watch wakes us */
+		if (getsockopt(f->cfd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err == 0) {
+			*last_activity = clock_mono_usec();
+			return open_done(f);
+		}
+		unwatch(f);
+		close(f->cfd);
+		f->cfd = -1;
+		f->err = err;
+	}
+	while (f->next_ai) {
+		const struct addrinfo *ai = f->next_ai;
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		f->next_ai = ai->ai_next;
+		if (fd < 0) {
+			f->err = errno;
+			continue;
+		}
+		f->cfd = fd;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			return open_done(f);
+		if (errno == EINPROGRESS) {
+			watch(f, fd, POLLOUT);
+			return false;
+		}
+		f->err = errno;
+		close(fd);
+		f->cfd = -1;
+	}
+	snprintf(why, sizeof(why), "connect failed: %s", strerror(f->err ? f->err : ECONNREFUSED));
+	return open_failed(f, why);
 }
 
 /* ---- ssh -R ------------------------------------------------------------------ */
@@ -294,11 +491,55 @@ struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_messa
 	return l;
 }
 
+/* ---- ssh -A ------------------------------------------------------------------ */
+
+int forward_agent_listen(const struct session_ctx *ctx, struct forward_listener **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct forward_listener *l = calloc(1, sizeof(*l));
+	mode_t old;
+	int rc;
+
+	*ret = NULL;
+	if (!l)
+		return -ENOMEM;
+	l->ctx = ctx;
+	l->agent = true;
+	l->fd = -1;
+	/* Where OpenSSH puts it (/tmp/ssh-XXXXXXXXXX/agent.<pid>), so tools
+	 * that look there find it: a directory only the user may enter
+	 * (mkdtemp makes it 0700), the socket 0600. */
+	snprintf(l->dir, sizeof(l->dir), "/tmp/ssh-XXXXXXXXXX");
+	if (!mkdtemp(l->dir)) {
+		rc = -errno;
+		free(l);
+		return rc;
+	}
+	snprintf(l->path, sizeof(l->path), "%s/agent.%ld", l->dir, (long)getpid());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(0177);
+	rc = l->fd < 0 || bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l->fd, 64) < 0 ? -errno : 0;
+	umask(old);
+	if (rc < 0) {
+		forward_listener_free(l);
+		return rc;
+	}
+	*ret = l;
+	return 0;
+}
+
+const char *forward_listener_path(const struct forward_listener *l)
+{
+	return l->agent ? l->path : NULL;
+}
+
 bool forward_listener_is(const struct forward_listener *l, ssh_message msg)
 {
 	const char *addr = ssh_message_global_request_address(msg);
 
-	return (unsigned)ssh_message_global_request_port(msg) == l->port && strcmp(addr ? addr : "", l->addr) == 0;
+	return !l->agent && (unsigned)ssh_message_global_request_port(msg) == l->port &&
+	       strcmp(addr ? addr : "", l->addr) == 0;
 }
 
 static int on_listen(socket_t fd, int revents, void *ud)
@@ -329,7 +570,8 @@ struct forward *forward_listener_tick(struct forward_listener *l)
 			l->readable = false; /* the poll says when there is more */
 		return NULL;
 	}
-	tune(fd);
+	if (ss.ss_family != AF_UNIX)
+		tune(fd);
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
@@ -351,7 +593,10 @@ struct forward *forward_listener_tick(struct forward_listener *l)
 	f->src_port = port;
 	snprintf(f->bind_addr, sizeof(f->bind_addr), "%s", l->addr);
 	f->bind_port = l->port;
-	f->opening = true;
+	f->opening = l->agent ? OPEN_AUTH_AGENT : OPEN_FORWARDED_TCPIP;
+	if (l->agent)
+		report_log(PLOG_DEBUG, NULL, NULL, "ssh %s:%u: a session uses the forwarded agent", l->ctx->peer,
+			   l->ctx->peer_port);
 	return f;
 }
 
@@ -361,7 +606,12 @@ void forward_listener_free(struct forward_listener *l)
 		return;
 	if (l->registered)
 		ssh_event_remove_fd(l->ctx->ev, l->fd);
-	close(l->fd);
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->agent) {
+		unlink(l->path);
+		rmdir(l->dir);
+	}
 	free(l);
 }
 
@@ -369,15 +619,18 @@ void forward_listener_free(struct forward_listener *l)
 
 bool forward_tick(struct forward *f, uint64_t *last_activity)
 {
-	if (f->opening) {
+	if (f->pending)
+		return pending_tick(f, last_activity);
+	if (f->opening != OPEN_DONE) {
 		/* Nonblocking: SSH_AGAIN until the client answers. */
-		int rc = ssh_channel_open_reverse_forward(f->ch, f->bind_addr, (int)f->bind_port, f->src,
+		int rc = f->opening == OPEN_AUTH_AGENT ? ssh_channel_open_auth_agent(f->ch) :
+			 ssh_channel_open_reverse_forward(f->ch, f->bind_addr, (int)f->bind_port, f->src,
 							  (int)f->src_port);
 		if (rc == SSH_AGAIN)
 			return false;
 		if (rc != SSH_OK)
 			return true;
-		f->opening = false;
+		f->opening = OPEN_DONE;
 	}
 	if (f->remote_closed)
 		return true;
@@ -401,8 +654,20 @@ void forward_free(struct forward *f)
 {
 	if (!f)
 		return;
+	if (f->pending) {
+		unwatch(f);
+		if (f->cfd >= 0)
+			close(f->cfd);
+		chanopen_free(f->pending);
+		resolve_free(f->lookup);
+		chanio_close(&f->io, f->ctx->ev);
+		free(f);
+		return;
+	}
 	chanio_close(&f->io, f->ctx->ev);
-	ssh_remove_channel_callbacks(f->ch, &f->cb);
-	ssh_channel_free(f->ch);
+	if (f->ch) {
+		ssh_remove_channel_callbacks(f->ch, &f->cb);
+		ssh_channel_free(f->ch);
+	}
 	free(f);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* forward.h — TCP forwarding for one SSH connection: direct-tcpip channels
- * (ssh -L, ssh -D, VS Code Remote-SSH, Jupyter, debugpy) and tcpip-forward
- * listeners (ssh -R).  The key's no-port-forwarding, permitopen="…" and
+/* forward.h — forwarding for one SSH connection: direct-tcpip channels
+ * (ssh -L, ssh -D, VS Code Remote-SSH, Jupyter, debugpy), tcpip-forward
+ * listeners (ssh -R) and the agent socket (ssh -A).  The key's no-port-forwarding, permitopen="…" and
  * permitlisten="…" apply (chan_table.h decides).  ssh -R listens on
  * loopback only, whatever address the client asks for, unless
  * PORTHOLE_SSH_GATEWAY_PORTS=1 (sshd's GatewayPorts). */
@@ -23,6 +23,14 @@ struct forward *forward_direct(const struct session_ctx *ctx, ssh_message msg);
 /* A tcpip-forward request: listen, and reply success (then the listener is
  * returned) or return NULL for the caller to refuse it. */
 struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_message msg);
+/* ssh -A: a listening socket for the client's agent in a new 0700
+ * directory under /tmp, as OpenSSH makes it; each connection to it becomes
+ * a forward that opens an auth-agent@openssh.com channel to the client.
+ * Freeing it removes the socket and the directory.  0 or -errno. */
+int forward_agent_listen(const struct session_ctx *ctx, struct forward_listener **ret);
+/* The agent socket's path (SSH_AUTH_SOCK), or NULL for a TCP listener. */
+const char *forward_listener_path(const struct forward_listener *l);
+
 /* Does a cancel-tcpip-forward request name l? */
 bool forward_listener_is(const struct forward_listener *l, ssh_message msg);
 

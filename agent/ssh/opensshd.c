@@ -238,8 +238,8 @@ static int write_files(const struct ssh_settings *cfg, const struct hostkey *hk,
 		cfg->max_startups.start, cfg->max_startups.rate, cfg->max_startups.full);
 	if (cfg->keepalive)
 		fprintf(f, "ClientAliveInterval %llu\nClientAliveCountMax 3\n", (unsigned long long)cfg->keepalive);
-	fprintf(f, "AllowTcpForwarding yes\nGatewayPorts %s\nX11Forwarding no\nPrintMotd no\n",
-		cfg->gateway_ports ? "clientspecified" : "no");
+	fprintf(f, "AllowTcpForwarding yes\nGatewayPorts %s\nAllowAgentForwarding %s\nX11Forwarding no\nPrintMotd no\n",
+		cfg->gateway_ports ? "clientspecified" : "no", cfg->agent_forwarding ? "yes" : "no");
 	fprintf(f, "AcceptEnv LANG LC_* COLORTERM NO_COLOR\n");
 	if (cfg->sftp_server)
 		fprintf(f, "Subsystem sftp %s\n", cfg->sftp_server);

@@ -32,6 +32,13 @@
 #include "../lib/version.h"
 
 #define MAX_ITEMS 256 /* channels and listeners per connection */
+/* What follows "SSH-2.0-".  SFTP clients choose SSH_FXP_SYMLINK's argument
+ * order from it: OpenSSH's sftp-server swapped the draft's order, and
+ * porthole's sftp-server (like most) takes OpenSSH's, so clients must see
+ * "OpenSSH" where they look for it.  asyncssh looks anywhere in the string,
+ * WinSCP at its start; paramiko, Cyberduck and OpenSSH's own sftp always
+ * send OpenSSH's order (docs/ssh.md). */
+#define SESSION_BANNER "OpenSSH_9.0-compatible porthole_" PORTHOLE_VERSION
 /* How long a stopping connection waits for its commands to end after
  * SIGHUP and for the client to take their exit statuses; PID 1 waits a
  * little longer (sshd_drain) before it exits and takes everything along. */
@@ -66,6 +73,8 @@ struct conn {
 	uint64_t stop_by;         /* porthole is stopping: drop by then; or 0 */
 	struct item *items;
 	struct item *incoming;    /* added by callbacks, joined by sweep() */
+	struct forward_listener *agent; /* ssh -A's socket (also an item), or NULL */
+	bool agent_failed;        /* it could not be made, or is gone: no second try */
 	unsigned n_items;
 	uint64_t last_activity, next_keepalive;
 };
@@ -135,6 +144,11 @@ static void free_item(struct conn *c, struct item *it)
 		forward_free(it->u.f);
 	else
 		forward_listener_free(it->u.l);
+	if (it->kind == IT_LISTEN && it->u.l == c->agent) {
+		/* Gone (porthole stops): no second socket for this connection. */
+		c->agent = NULL;
+		c->agent_failed = true;
+	}
 	c->n_items--;
 	free(it);
 }
@@ -374,7 +388,47 @@ static int on_message(ssh_session s, ssh_message msg, void *ud)
 	for (size_t k = 0; k < CHAN_KIND_N; k++)
 		if (conn_requests[k].handle && conn_requests[k].type == type && conn_requests[k].subtype == sub)
 			return conn_requests[k].handle(c, msg);
+	/* libssh names no other kind; the likeliest is ssh -L to a unix
+	 * socket (direct-streamlocal@openssh.com), which it cannot parse. */
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_UNKNOWN)
+		report_log(PLOG_INFO, NULL, NULL, "ssh %s:%u: a channel of a kind the embedded server does not serve "
+			   "refused (unix-socket forwards need PORTHOLE_SSH=openssh)", c->ctx.peer, c->ctx.peer_port);
 	return 1;
+}
+
+/* ssh -A: one socket per connection, made at the first request, as OpenSSH
+ * does; every session that asks gets it as SSH_AUTH_SOCK.  The audit event
+ * says who forwarded an agent into the container, and where it is. */
+static const char *agent_socket(void *ud)
+{
+	struct conn *c = ud;
+	struct forward_listener *l;
+	cJSON *f;
+	int rc;
+
+	if (c->agent)
+		return forward_listener_path(c->agent);
+	if (c->agent_failed || c->n_items >= MAX_ITEMS)
+		return NULL;
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "user", c->ctx.user.name);
+	cJSON_AddStringToObject(f, "addr", c->ctx.peer);
+	cJSON_AddStringToObject(f, "key", c->ctx.fingerprint);
+	cJSON_AddStringToObject(f, "request", chan_table_req_name(CHAN_REQ_AUTH_AGENT));
+	rc = forward_agent_listen(&c->ctx, &l);
+	if (rc < 0) {
+		c->agent_failed = true;
+		cJSON_AddStringToObject(f, "error", strerror(-rc));
+		report_log(PLOG_WARN, "ssh_request", f, "ssh: %s from %s:%u: cannot forward the agent: %s",
+			   c->ctx.user.name, c->ctx.peer, c->ctx.peer_port, strerror(-rc));
+		return NULL;
+	}
+	c->agent = l;
+	add_item(c, IT_LISTEN, l);
+	cJSON_AddStringToObject(f, "socket", forward_listener_path(l));
+	report_log(PLOG_INFO, "ssh_request", f, "ssh: %s from %s:%u: agent forwarding (SSH_AUTH_SOCK=%s)",
+		   c->ctx.user.name, c->ctx.peer, c->ctx.peer_port, forward_listener_path(l));
+	return forward_listener_path(l);
 }
 
 /* ---- the loop ----------------------------------------------------------------- */
@@ -546,7 +600,7 @@ static int setup(struct conn *c, int fd)
 	/* No /etc/ssh/libssh_server_config: porthole's settings are the
 	 * whole story.  The bind owns the key from here on. */
 	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
-	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, "porthole_" PORTHOLE_VERSION);
+	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, SESSION_BANNER);
 	if (ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
 		ssh_key_free(key);
 		report_log(PLOG_ERROR, NULL, NULL, "ssh: cannot use the host key: %s", ssh_get_error(c->bind));
@@ -624,6 +678,8 @@ int session_main(int fd, const struct session_params *sp)
 	snprintf(c.ctx.local, sizeof(c.ctx.local), "%s", sp->local);
 	c.ctx.peer_port = sp->peer_port;
 	c.ctx.local_port = sp->local_port;
+	c.ctx.agent_socket = agent_socket;
+	c.ctx.conn = &c;
 	session_env_user(&c.ctx.user);
 	tune_socket(fd, sp->cfg);
 

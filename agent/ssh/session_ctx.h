@@ -24,6 +24,11 @@ struct session_ctx {
 	unsigned peer_port;
 	char local[64];
 	unsigned local_port;
+	/* ssh -A: the connection's agent socket (SSH_AUTH_SOCK), made by
+	 * session.c at the first request and shared by the sessions that ask;
+	 * NULL when it cannot be made. */
+	const char *(*agent_socket)(void *conn);
+	void *conn;
 };
 
 #endif

@@ -133,6 +133,8 @@ int session_env_login(struct envb *e, const struct session_login *l)
 		rc = rc ?: session_env_set(e, "SSH_TTY", l->tty);
 		rc = rc ?: session_env_set(e, "TERM", l->term && *l->term ? l->term : "xterm");
 	}
+	if (l->auth_sock)
+		rc = rc ?: session_env_set(e, "SSH_AUTH_SOCK", l->auth_sock);
 	for (size_t i = 0; !rc && l->client_env && i < l->client_env->n; i++)
 		rc = session_env_put(e, l->client_env->v[i]);
 	for (size_t i = 0; !rc && l->key_env && l->key_env[i]; i++)

@@ -46,11 +46,12 @@ struct session_login {
 	const struct envb *client_env;   /* the client's accepted "env" requests, or NULL */
 	char *const *key_env;            /* the key's environment="…", NULL-terminated; or NULL */
 	const char *original;            /* SSH_ORIGINAL_COMMAND (a forced command runs), or NULL */
+	const char *auth_sock;           /* SSH_AUTH_SOCK (ssh -A), or NULL */
 };
 
 /* A session command's environment: porthole's own (session_env_init), then
  * HOME, USER, LOGNAME, SHELL, SSH_CONNECTION and SSH_CLIENT, SSH_TTY and
- * TERM with a pty, what the client set, the key's environment="…" over all
+ * TERM with a pty, SSH_AUTH_SOCK with a forwarded agent, what the client set, the key's environment="…" over all
  * that, and SSH_ORIGINAL_COMMAND.  0, or -ENOMEM (e is then empty). */
 int session_env_login(struct envb *e, const struct session_login *l);
 

@@ -33,6 +33,7 @@ struct ssh_settings {
 	uint64_t idle_timeout;      /* seconds; 0: none */
 	uint64_t keepalive;         /* seconds; 0: none */
 	bool gateway_ports;         /* ssh -R may bind non-loopback addresses */
+	bool agent_forwarding;      /* ssh -A: sessions may use the client's agent */
 
 	/* Filled in by config_load from the other settings (all owned here). */
 	char *runtime_dir;          /* porthole's runtime files (the control socket's directory) */

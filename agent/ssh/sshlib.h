@@ -29,6 +29,7 @@
 	X(ssh_channel_free) \
 	X(ssh_channel_is_open) \
 	X(ssh_channel_new) \
+	X(ssh_channel_open_auth_agent) \
 	X(ssh_channel_open_reverse_forward) \
 	X(ssh_channel_read_nonblocking) \
 	X(ssh_channel_request_send_exit_signal) \
@@ -59,10 +60,14 @@
 	X(ssh_key_type_to_char) \
 	X(ssh_message_channel_request_open_destination) \
 	X(ssh_message_channel_request_open_destination_port) \
+	X(ssh_message_channel_request_open_originator) \
+	X(ssh_message_channel_request_open_originator_port) \
 	X(ssh_message_channel_request_open_reply_accept) \
+	X(ssh_message_channel_request_open_reply_accept_channel) \
 	X(ssh_message_global_request_address) \
 	X(ssh_message_global_request_port) \
 	X(ssh_message_global_request_reply_success) \
+	X(ssh_message_reply_default) \
 	X(ssh_message_subtype) \
 	X(ssh_message_type) \
 	X(ssh_new) \
@@ -103,6 +108,7 @@ int sshlib_load(char *err, size_t len);
 #define ssh_channel_free (sshlib_table.ssh_channel_free)
 #define ssh_channel_is_open (sshlib_table.ssh_channel_is_open)
 #define ssh_channel_new (sshlib_table.ssh_channel_new)
+#define ssh_channel_open_auth_agent (sshlib_table.ssh_channel_open_auth_agent)
 #define ssh_channel_open_reverse_forward (sshlib_table.ssh_channel_open_reverse_forward)
 #define ssh_channel_read_nonblocking (sshlib_table.ssh_channel_read_nonblocking)
 #define ssh_channel_request_send_exit_signal (sshlib_table.ssh_channel_request_send_exit_signal)
@@ -133,10 +139,15 @@ int sshlib_load(char *err, size_t len);
 #define ssh_key_type_to_char (sshlib_table.ssh_key_type_to_char)
 #define ssh_message_channel_request_open_destination (sshlib_table.ssh_message_channel_request_open_destination)
 #define ssh_message_channel_request_open_destination_port (sshlib_table.ssh_message_channel_request_open_destination_port)
+#define ssh_message_channel_request_open_originator (sshlib_table.ssh_message_channel_request_open_originator)
+#define ssh_message_channel_request_open_originator_port (sshlib_table.ssh_message_channel_request_open_originator_port)
 #define ssh_message_channel_request_open_reply_accept (sshlib_table.ssh_message_channel_request_open_reply_accept)
+#define ssh_message_channel_request_open_reply_accept_channel \
+	(sshlib_table.ssh_message_channel_request_open_reply_accept_channel)
 #define ssh_message_global_request_address (sshlib_table.ssh_message_global_request_address)
 #define ssh_message_global_request_port (sshlib_table.ssh_message_global_request_port)
 #define ssh_message_global_request_reply_success (sshlib_table.ssh_message_global_request_reply_success)
+#define ssh_message_reply_default (sshlib_table.ssh_message_reply_default)
 #define ssh_message_subtype (sshlib_table.ssh_message_subtype)
 #define ssh_message_type (sshlib_table.ssh_message_type)
 #define ssh_new (sshlib_table.ssh_new)

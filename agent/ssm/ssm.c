@@ -651,6 +651,8 @@ void ssm_to_json(const struct ssm *s, cJSON *obj)
 		command_for(s, cmd, sizeof(cmd));
 		cJSON_AddStringToObject(o, "target", s->target);
 		cJSON_AddStringToObject(o, "command", cmd);
+		if (s->region)
+			cJSON_AddStringToObject(o, "region", s->region); /* for `porthole ssh --via ssm` */
 	} else {
 		cJSON_AddNullToObject(o, "target");
 		cJSON_AddNullToObject(o, "command");

@@ -58,6 +58,10 @@ ST_SUBJOBS = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(ST_JOBS))
 ST_CC     := gcc
 ST_CFLAGS := -O2 -fPIC -ffunction-sections -fdata-sections -fstack-protector-strong -ffile-prefix-map=$(ST)/= \
 	-Wformat -Werror=format-security
+# libsystemd, libcurl and cJSON are not on a hot path (the loop's wake-ups,
+# a PutLogEvents now and then, small JSON): built for size, for the 6 MiB
+# goal, and without unwind tables, which this C never uses.
+ST_CFLAGS_SIZE := $(subst -O2,-Os,$(ST_CFLAGS)) -fno-asynchronous-unwind-tables
 ST_CPPFLAGS := -D_FORTIFY_SOURCE=2
 # the upstream version, which names the directory apt-get source unpacks to
 ST_UP = $(firstword $(subst -, ,$(1)))
@@ -70,9 +74,9 @@ ST_LIBS := libsystemd.a libcurl.a libcjson.a libssh.a libssl.a libcrypto.a libca
 # pins and options and is rewritten only when they change.
 ST_OPTS_debs    = $(ST_DEBS) $(ST_MA)
 ST_OPTS_libssh  = $(ST_LIBSSH) $(ST_CC) $(ST_CFLAGS) $(ST_CPPFLAGS) $(ST_LIBSSH_CMAKE)
-ST_OPTS_cjson   = $(ST_CC) $(ST_CFLAGS) $(ST_CPPFLAGS)
+ST_OPTS_cjson   = $(ST_CC) $(ST_CFLAGS_SIZE) $(ST_CPPFLAGS)
 ST_OPTS_systemd = $(ST_CC) $(ST_SYSTEMD_MESON)
-ST_OPTS_curl    = $(ST_CC) $(ST_CFLAGS) $(ST_CPPFLAGS) $(ST_CURL_CONF)
+ST_OPTS_curl    = $(ST_CC) $(ST_CFLAGS_SIZE) $(ST_CPPFLAGS) $(ST_CURL_CONF)
 .PHONY: st-force
 $(ST_STAMP)/%.opts: st-force
 	@mkdir -p $(@D); printf '%s\n' '$(ST_OPTS_$*)' | cmp -s - $@ || printf '%s\n' '$(ST_OPTS_$*)' >$@
@@ -170,7 +174,7 @@ $(ST_STAMP)/src-cjson-$(ST_CJSON_VER):
 
 $(ST_STAMP)/cjson: $(ST_STAMP)/src-cjson-$(ST_CJSON_VER) $(ST_STAMP)/cjson.opts
 	mkdir -p $(ST_OBJ)/cjson $(ST_PREFIX)/include/cjson $(ST_PREFIX)/lib
-	$(ST_CC) -std=c89 $(ST_CFLAGS) $(ST_CPPFLAGS) -c $(ST_CJSON_DIR)/cJSON.c -o $(ST_OBJ)/cjson/cJSON.o
+	$(ST_CC) -std=c89 $(ST_CFLAGS_SIZE) $(ST_CPPFLAGS) -c $(ST_CJSON_DIR)/cJSON.c -o $(ST_OBJ)/cjson/cJSON.o
 	rm -f $(ST_PREFIX)/lib/libcjson.a && ar rcs $(ST_PREFIX)/lib/libcjson.a $(ST_OBJ)/cjson/cJSON.o
 	cp $(ST_CJSON_DIR)/cJSON.h $(ST_PREFIX)/include/cjson/
 	touch $@
@@ -188,9 +192,9 @@ ST_SYSTEMD_OFF := xz lz4 zstd zlib bzip2 gcrypt gnutls openssl p11kit libfido2 t
 	xkbcommon pcre2 glib dbus gnu-efi smack ima efi tpm homed repart sysupdate remote \
 	importd nss-mymachines nss-resolve nss-myhostname nss-systemd man html translations \
 	tests fuzz-tests install-tests bpf-framework static-libudev
-ST_SYSTEMD_MESON := --buildtype=plain -Doptimization=2 -Ddebug=false -Db_staticpic=true \
+ST_SYSTEMD_MESON := --buildtype=plain -Doptimization=s -Ddebug=false -Db_staticpic=true \
 	-Dmode=release -Dstatic-libsystemd=pic $(foreach o,$(ST_SYSTEMD_OFF),-D$(o)=false) \
-	-Dc_args="$(ST_CFLAGS) $(ST_CPPFLAGS)"
+	-Dc_args="$(ST_CFLAGS_SIZE) $(ST_CPPFLAGS)"
 
 $(ST_STAMP)/src-systemd-$(ST_SYSTEMD_VER):
 	mkdir -p $(ST_SRC) $(@D) && rm -rf $(ST_SYSTEMD_DIR)
@@ -249,7 +253,7 @@ $(ST_STAMP)/src-curl-$(ST_CURL_VER):
 $(ST_STAMP)/curl: $(ST_STAMP)/src-curl-$(ST_CURL_VER) $(ST_STAMP)/debs $(ST_STAMP)/curl.opts | $(ST_STAMP)/systemd
 	rm -rf $(ST_OBJ)/curl && mkdir -p $(ST_OBJ)/curl
 	cd $(ST_OBJ)/curl && PKG_CONFIG_LIBDIR=$(ST_PREFIX)/lib/pkgconfig $(ST_CURL_DIR)/configure \
-		CC=$(ST_CC) CFLAGS="$(ST_CFLAGS)" CPPFLAGS="$(ST_CPPFLAGS)" LDFLAGS= LIBS= \
+		CC=$(ST_CC) CFLAGS="$(ST_CFLAGS_SIZE)" CPPFLAGS="$(ST_CPPFLAGS)" LDFLAGS= LIBS= \
 		$(ST_CURL_CONF) >configure.out
 	$(MAKE) -C $(ST_OBJ)/curl/lib $(ST_SUBJOBS) libcurl.la >$(ST_OBJ)/curl/make.out
 	cp $(ST_OBJ)/curl/lib/.libs/libcurl.a $(ST_PREFIX)/lib/

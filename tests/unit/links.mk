@@ -33,5 +33,6 @@ sftp/test_sftp_handles_LINK := sftp/sftp_handles sftp/sftp_wire
 sftp/test_sftp_wire_LINK := sftp/sftp_wire
 ssh/test_authkeys_LINK := lib/dynlib lib/passwd ssh/authkeys ssh/match ssh/sshlib
 ssh/test_chan_table_LINK := lib/dynlib lib/passwd ssh/authkeys ssh/chan_table ssh/match ssh/session_env ssh/sshlib
+ssh/test_resolve_LINK := ssh/resolve
 ssh/test_session_env_LINK := lib/passwd ssh/session_env
 ssm/test_ssm_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry aws/trust lib/clock lib/dynlib lib/log lib/strutil ssm/ssm_api ssm/ssm_log ssm/ssm_sessions

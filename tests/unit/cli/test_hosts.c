@@ -27,6 +27,8 @@ static cJSON *rec(const char *event, const char *job, const char *host, const ch
 	cJSON_AddStringToObject(d, "state", state);
 	cJSON *ssm = cJSON_AddObjectToObject(d, "ssm");
 	cJSON_AddStringToObject(ssm, "target", "mi-0123");
+	/* Older records tell the region only in the command. */
+	cJSON_AddStringToObject(ssm, "command", "aws ssm start-session --target mi-0123 --region eu-north-1");
 	cJSON_AddItemToObject(m, "data", d);
 	return m;
 }
@@ -113,6 +115,7 @@ static void test_records_merge(void **state)
 	assert_int_equal(set.v[1].port, 2222);
 	assert_string_equal(set.v[0].host_key, "k1");
 	assert_string_equal(set.v[0].ssm_target, "mi-0123");
+	assert_string_equal(set.v[0].ssm_region, "eu-north-1");
 	assert_null(records_find(&set, "algo-3"));
 	assert_string_equal(set.v[0].ip, "10.0.0.9");
 	assert_non_null(records_find(&set, "algo-10"));
@@ -223,7 +226,7 @@ static void test_argv(void **state)
 	char joined[1024];
 	(void)state;
 
-	assert_int_equal(userssh_argv(&c, "job", &h, "/kh", 5, a1), 0);
+	assert_int_equal(userssh_argv(&c, "job", &h, "/kh", NULL, 5, a1), 0);
 	joined[0] = '\0';
 	for (char **v = c.argv; *v; v++)
 		snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s|", *v);
@@ -231,13 +234,57 @@ static void test_argv(void **state)
 				    "HostKeyAlias=job.algo-2.porthole|-p|2222|-l|root|10.0.0.2|hostname|-f|");
 	userssh_cmd_free(&c);
 
-	assert_int_equal(userssh_argv(&c, "job", &h, "/kh", 5, a2), 0);
+	assert_int_equal(userssh_argv(&c, "job", &h, "/kh", NULL, 5, a2), 0);
 	joined[0] = '\0';
 	for (char **v = c.argv; *v; v++)
 		snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s|", *v);
 	assert_string_equal(joined, "ssh|-p|22|-lubuntu|-o|StrictHostKeyChecking=yes|-o|UserKnownHostsFile=\"/kh\"|"
 				    "-o|HostKeyAlias=job.algo-2.porthole|10.0.0.2|--|-weird|");
 	userssh_cmd_free(&c);
+}
+
+/* SSH over Session Manager: the tunnel as ProxyCommand, the host key still
+ * checked under its alias; nothing the shell would interpret. */
+static void test_ssm_proxy(void **state)
+{
+	struct host_rec h = { .host = "algo-1", .ip = "10.0.0.2", .port = 22,
+			      .ssm_target = "sagemaker-training-job:job_algo-1", .ssm_region = "eu-west-1" };
+	struct userssh_cmd c = { 0 };
+	char proxy[1024], joined[2048], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	(void)state;
+
+	assert_int_equal(userssh_ssm_proxy(&h, proxy, sizeof(proxy)), 0);
+	assert_string_equal(proxy, "aws ssm start-session --target sagemaker-training-job:job_algo-1 "
+				   "--document-name AWS-StartSSHSession --parameters portNumber=22 --region eu-west-1");
+	assert_int_equal(userssh_argv(&c, "job", &h, "/kh", proxy, 0, NULL), 0);
+	joined[0] = '\0';
+	for (char **v = c.argv; *v; v++)
+		snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s|", *v);
+	assert_non_null(strstr(joined, "|-o|StrictHostKeyChecking=yes|"));
+	assert_non_null(strstr(joined, "|-o|HostKeyAlias=job.algo-1.porthole|-o|ProxyCommand=aws ssm start-session "));
+	userssh_cmd_free(&c);
+
+	f = open_memstream(&text, &len);
+	userssh_config_block(f, "job", &h, "/kh", proxy);
+	fclose(f);
+	assert_non_null(strstr(text, "Host job-algo-1\n    ProxyCommand aws ssm start-session --target "));
+	assert_null(strstr(text, "HostName"));
+	assert_non_null(strstr(text, "    HostKeyAlias job.algo-1.porthole\n"));
+	assert_non_null(strstr(text, "    StrictHostKeyChecking yes\n"));
+	free(text);
+
+	h.ssm_region = NULL; /* aws's own region then */
+	assert_int_equal(userssh_ssm_proxy(&h, proxy, sizeof(proxy)), 0);
+	assert_null(strstr(proxy, "--region"));
+	h.ssm_target = "mi-0123;rm -rf ~";
+	assert_int_equal(userssh_ssm_proxy(&h, proxy, sizeof(proxy)), -EINVAL);
+	h.ssm_target = NULL;
+	assert_int_equal(userssh_ssm_proxy(&h, proxy, sizeof(proxy)), -EINVAL);
+	h.ssm_target = "mi-0123";
+	h.ssm_region = "us-east-1 x";
+	assert_int_equal(userssh_ssm_proxy(&h, proxy, sizeof(proxy)), -EINVAL);
 }
 
 static void test_explain(void **state)
@@ -264,7 +311,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_merge), cmocka_unit_test(test_records_states),
 		cmocka_unit_test(test_filter_body),   cmocka_unit_test(test_trust),
-		cmocka_unit_test(test_argv),          cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_argv),          cmocka_unit_test(test_ssm_proxy),
+		cmocka_unit_test(test_explain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@ static const char *const names[SET__COUNT] = {
 	[SET_SSH_IDLE_TIMEOUT] = "SSH_IDLE_TIMEOUT",
 	[SET_SSH_KEEPALIVE] = "SSH_KEEPALIVE",
 	[SET_SSH_GATEWAY_PORTS] = "SSH_GATEWAY_PORTS",
+	[SET_SSH_AGENT_FORWARDING] = "SSH_AGENT_FORWARDING",
 	[SET_CLOUDWATCH] = "CLOUDWATCH",
 	[SET_LOG_GROUP] = "LOG_GROUP",
 	[SET_LOG_STREAM] = "LOG_STREAM",
@@ -232,6 +233,9 @@ static void value_of(const struct config *cfg, enum setting_id id, char *buf, si
 	case SET_SSH_GATEWAY_PORTS:
 		snprintf(buf, len, "%d", cfg->ssh.gateway_ports ? 1 : 0);
 		break;
+	case SET_SSH_AGENT_FORWARDING:
+		snprintf(buf, len, "%d", cfg->ssh.agent_forwarding ? 1 : 0);
+		break;
 	case SET_CREATE_LOG_GROUP:
 		snprintf(buf, len, "%d", cfg->cw.create_log_group ? 1 : 0);
 		break;
@@ -337,6 +341,7 @@ static const struct scase {
 	{ SET_SSH_IDLE_TIMEOUT, true, "1h", "3600", "90", "90", "0", "0", "1hour", "expected a duration" },
 	{ SET_SSH_KEEPALIVE, true, "30s", "30", "0", "0", "60", "60s", "30 s", "expected a duration" },
 	{ SET_SSH_GATEWAY_PORTS, true, "true", "1", "no", "0", "0", "0", "2", "expected 1/0, true/false" },
+	{ SET_SSH_AGENT_FORWARDING, true, "false", "0", "yes", "1", "1", "1", "2", "expected 1/0, true/false" },
 	{ SET_CLOUDWATCH, true, "on", "on", "off", "off", "auto", "auto", "yes", "expected one of auto, on, off" },
 	{ SET_LOG_GROUP, true, "/my/group", "/my/group", "other", "other", "(null)", "(empty)", NULL, NULL },
 	{ SET_LOG_STREAM, true, "s/1", "s/1", "s2", "s2", "(null)", "(empty)", NULL, NULL },

@@ -36,7 +36,7 @@ static void test_names(void **state)
 	static const char *const kinds[CHAN_KIND_N] = { "session", "direct-tcpip", "tcpip-forward",
 						       "cancel-tcpip-forward" };
 	static const char *const reqs[CHAN_REQ_N] = { "pty-req", "window-change", "env", "shell", "exec", "subsystem",
-						      "signal" };
+						      "signal", "auth-agent-req@openssh.com" };
 	(void)state;
 
 	for (int k = 0; k < CHAN_KIND_N; k++)
@@ -91,7 +91,7 @@ static void test_kinds_and_key_options(void **state)
 static void test_session_requests(void **state)
 {
 	const struct authkey_opts any = { 0 }, nopty = { .no_pty = true }, nofwd = { .no_port_forwarding = true },
-				  forced = { .command = "echo forced" };
+				  forced = { .command = "echo forced" }, noagent = { .no_agent_forwarding = true };
 	const struct chan_state fresh = { 0 }, with_pty = { .pty = true }, running = { .started = true, .running = true },
 				exited = { .started = true }, env63 = { .n_env = 63 }, env64 = { .n_env = 64 };
 	const struct {
@@ -146,6 +146,11 @@ static void test_session_requests(void **state)
 		{ CHAN_REQ_SIGNAL, &any, &running, NULL, CHAN_REFUSE },
 		{ CHAN_REQ_SIGNAL, &any, &fresh, "INT", CHAN_REFUSE },
 		{ CHAN_REQ_SIGNAL, &any, &exited, "INT", CHAN_REFUSE },
+		/* auth-agent-req: whenever, unless no-agent-forwarding (restrict sets it). */
+		{ CHAN_REQ_AUTH_AGENT, &any, &fresh, NULL, CHAN_GO },
+		{ CHAN_REQ_AUTH_AGENT, &any, &running, NULL, CHAN_GO },
+		{ CHAN_REQ_AUTH_AGENT, &nofwd, &fresh, NULL, CHAN_GO },
+		{ CHAN_REQ_AUTH_AGENT, &noagent, &fresh, NULL, CHAN_REFUSE_KEY },
 		/* Past the table. */
 		{ CHAN_REQ_N, &any, &fresh, NULL, CHAN_REFUSE },
 	};
@@ -158,6 +163,8 @@ static void test_session_requests(void **state)
 	}
 	TU_CHECK(tu_streq(chan_table_req_refused_by(CHAN_REQ_PTY, &nopty), "no-pty"), "pty-req and no-pty");
 	TU_CHECK(chan_table_req_refused_by(CHAN_REQ_PTY, &any) == NULL, "pty-req without no-pty");
+	TU_CHECK(tu_streq(chan_table_req_refused_by(CHAN_REQ_AUTH_AGENT, &noagent), "no-agent-forwarding"),
+		 "auth-agent-req and no-agent-forwarding");
 	TU_CHECK(chan_table_req_refused_by(CHAN_REQ_SHELL, &nopty) == NULL, "shell and no-pty");
 	TU_END();
 }
@@ -231,6 +238,41 @@ static void test_what_runs(void **state)
 	TU_END();
 }
 
+/* Shells and commands start in the code directory; the sftp subsystem and
+ * scp's remote end in the home, as with OpenSSH, so that both scp modes put
+ * `scp f host:x` in the same place. */
+static void test_where_it_starts(void **state)
+{
+	const struct authkey_opts any = { 0 }, forced = { .command = "scp -t /x" };
+	const struct {
+		enum chan_req r;
+		const char *arg;
+		const struct authkey_opts *o;
+		bool home;
+	} rows[] = {
+		{ CHAN_REQ_SHELL, NULL, &any, false },
+		{ CHAN_REQ_EXEC, "python train.py", &any, false },
+		{ CHAN_REQ_SUBSYSTEM, "sftp", &any, true },
+		{ CHAN_REQ_EXEC, "scp -t x", &any, true },
+		{ CHAN_REQ_EXEC, "scp -v -r -p -d -t -- -dir", &any, true },
+		{ CHAN_REQ_EXEC, "scp -f ~/x", &any, true },
+		{ CHAN_REQ_EXEC, "/usr/bin/scp -p -f x", &any, true },
+		{ CHAN_REQ_EXEC, "scp a.txt host:b", &any, false },  /* scp run as a client */
+		{ CHAN_REQ_EXEC, "scp -- -t x", &any, false },
+		{ CHAN_REQ_EXEC, "myscp -t x", &any, false },
+		{ CHAN_REQ_EXEC, "scp", &any, false },
+		{ CHAN_REQ_EXEC, "scp -t x", &forced, false },      /* the key's command runs, as configured */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct chan_command c;
+		chan_table_command(&c, rows[i].r, rows[i].arg, rows[i].o, "/bin/bash", NULL);
+		TU_CHECK(c.in_home == rows[i].home, "row %zu (%s): in_home %d", i, tu_str(rows[i].arg), c.in_home);
+	}
+	TU_END();
+}
+
 /* The options as authorized_keys says them: restrict refuses ptys and
  * forwarding; restrict,pty gives the pty back; permitopen limits. */
 static void test_authorized_keys_lines(void **state)
@@ -255,6 +297,8 @@ static void test_authorized_keys_lines(void **state)
 	assert_string_equal(tu_str(chan_table_refused_by(CHAN_TCPIP_FORWARD, restrict_, "localhost", 9000)),
 			    "no-port-forwarding");
 	assert_int_equal(chan_table_decide(CHAN_REQ_SHELL, restrict_, &fresh, NULL), CHAN_GO);
+	assert_int_equal(chan_table_decide(CHAN_REQ_AUTH_AGENT, restrict_, &fresh, NULL), CHAN_REFUSE_KEY);
+	assert_int_equal(chan_table_decide(CHAN_REQ_AUTH_AGENT, permit, &fresh, NULL), CHAN_GO);
 
 	assert_int_equal(chan_table_decide(CHAN_REQ_PTY, restrict_pty, &fresh, "xterm"), CHAN_GO);
 	assert_non_null(chan_table_refused_by(CHAN_DIRECT_TCPIP, restrict_pty, "localhost", 8888));
@@ -296,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup(test_session_requests, reset),
 		cmocka_unit_test_setup(test_signals, reset),
 		cmocka_unit_test_setup(test_what_runs, reset),
+		cmocka_unit_test_setup(test_where_it_starts, reset),
 		cmocka_unit_test_setup(test_authorized_keys_lines, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL) ? 1 : 0;

@@ -185,7 +185,16 @@ static void test_login_pty_and_overrides(void **state)
 	assert_string_equal(tu_str(get(&e, "WANDB_MODE")), "offline");
 	/* A forced command for a shell: SSH_ORIGINAL_COMMAND is empty, not unset. */
 	assert_string_equal(tu_str(get(&e, "SSH_ORIGINAL_COMMAND")), "");
+	/* No agent forwarded: porthole sets no SSH_AUTH_SOCK of its own. */
+	assert_int_equal(count(&e, "SSH_AUTH_SOCK"), getenv("SSH_AUTH_SOCK") ? 1 : 0);
 	session_env_free(&e);
+
+	l.auth_sock = "/tmp/ssh-abc/agent.42";
+	assert_int_equal(session_env_login(&e, &l), 0);
+	assert_string_equal(tu_str(get(&e, "SSH_AUTH_SOCK")), "/tmp/ssh-abc/agent.42");
+	assert_int_equal(count(&e, "SSH_AUTH_SOCK"), 1);
+	session_env_free(&e);
+	l.auth_sock = NULL;
 
 	l.term = "screen-256color";
 	l.original = "python train.py";
