@@ -394,7 +394,8 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 			continue;
 		eq = strchr(p, '=');
 		if (!eq) {
-			log_error("%s:%u: expected KEY=VALUE, got \"%s\"; line ignored", path, lineno, p);
+			/* Not the line itself: it may be a secret without its name. */
+			log_error("%s:%u: expected KEY=VALUE; line ignored", path, lineno);
 			cfg->errors++;
 			continue;
 		}
@@ -410,7 +411,9 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 		int id = strncmp(key, "PORTHOLE_", 9) == 0 ? lookup(key + 9) : -1;
 		if (id < 0 || !(settings[id].layers & (1u << LAYER_CONF))) {
 			known_list(known, sizeof(known), "PORTHOLE_", false, LAYER_CONF);
-			log_error("%s:%u: unknown setting %s=\"%s\" (known: %s); line ignored", path, lineno, key, val, known);
+			/* Never the value: a secret under a misspelt name would be
+			 * printed, and shipped to CloudWatch. */
+			log_error("%s:%u: unknown setting %s (known: %s); line ignored", path, lineno, key, known);
 			cfg->errors++;
 			continue;
 		}
@@ -449,8 +452,8 @@ static void read_env(struct config *cfg, struct source *src)
 		int id = lookup(key);
 		if (id < 0) {
 			known_list(known, sizeof(known), "PORTHOLE_", false, LAYER_ENV);
-			log_error("unknown setting PORTHOLE_%s=\"%s\" in the environment (known: %s, PORTHOLE_CONFIG, PORTHOLE_BIN); "
-				  "ignored", key, eq + 1, known);
+			log_error("unknown setting PORTHOLE_%s in the environment (known: %s, PORTHOLE_CONFIG, PORTHOLE_BIN); "
+				  "ignored", key, known);
 			cfg->errors++;
 			continue;
 		}
@@ -543,10 +546,9 @@ static void read_hyper(struct config *cfg, struct source *src, const char *path)
 		int id = lookup(upper);
 		if (id < 0 || !(settings[id].layers & (1u << LAYER_HYPER))) {
 			known_list(known, sizeof(known), "porthole_", true, LAYER_HYPER);
-			char *v = hyper_text(item);
-			log_error("%s: unknown hyperparameter %s=\"%s\" (known: %s); ignored", path, item->string,
-				  v ? v : "?", known);
-			free(v);
+			/* Never the value: the activation code, for one, is not taken
+			 * from hyperparameters, and must not be repeated in the log. */
+			log_error("%s: unknown hyperparameter %s (known: %s); ignored", path, item->string, known);
 			cfg->errors++;
 			continue;
 		}
@@ -565,10 +567,12 @@ static void read_hyper(struct config *cfg, struct source *src, const char *path)
 
 /* ---- resolving ----------------------------------------------------------- */
 
+/* Names where a refused value came from, never the value itself: it may be
+ * a secret given to the wrong setting, and this message goes to the log and
+ * to CloudWatch. */
 static void describe(const struct setting *s, enum config_layer layer, const struct source *src,
 		     const char *hyper_path, const char *conf_path, char *buf, size_t len)
 {
-	const char *text = src[layer].text[s - settings];
 	char lower[64];
 	size_t i;
 
@@ -577,23 +581,22 @@ static void describe(const struct setting *s, enum config_layer layer, const str
 		for (i = 0; s->name[i] && i + 1 < sizeof(lower); i++)
 			lower[i] = s->name[i] == '_' ? '-' : (char)tolower((unsigned char)s->name[i]);
 		lower[i] = '\0';
-		snprintf(buf, len, "--%s=\"%s\" (command line)", lower, text);
+		snprintf(buf, len, "--%s (command line)", lower);
 		break;
 	case LAYER_ENV:
-		snprintf(buf, len, "PORTHOLE_%s=\"%s\" (environment)", s->name, text);
+		snprintf(buf, len, "PORTHOLE_%s (environment)", s->name);
 		break;
 	case LAYER_HYPER:
 		for (i = 0; s->name[i] && i + 1 < sizeof(lower); i++)
 			lower[i] = (char)tolower((unsigned char)s->name[i]);
 		lower[i] = '\0';
-		snprintf(buf, len, "hyperparameter porthole_%s=\"%s\" (%s)", lower, text, hyper_path);
+		snprintf(buf, len, "hyperparameter porthole_%s (%s)", lower, hyper_path);
 		break;
 	case LAYER_CONF:
-		snprintf(buf, len, "PORTHOLE_%s=\"%s\" (%s:%u)", s->name, text, conf_path,
-			 src[layer].line[s - settings]);
+		snprintf(buf, len, "PORTHOLE_%s (%s:%u)", s->name, conf_path, src[layer].line[s - settings]);
 		break;
 	default:
-		snprintf(buf, len, "default %s", text);
+		snprintf(buf, len, "default");
 	}
 }
 

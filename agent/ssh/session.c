@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "algos.h"
 #include "chan.h"
 #include "chan_table.h"
 #include "forward.h"
@@ -254,6 +255,9 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		return SSH_AUTH_DENIED;
 	if (strcmp(user, c->ctx.user.name) != 0)
 		return refuse(c, user, "publickey", fp, "sessions run as porthole's own user; log in as that user");
+	if (!algos_userkey_ok(ssh_key_type(pubkey)))
+		return refuse(c, user, "publickey", fp, "keys of this type are not accepted (ssh-dss and certificates; "
+			      "OpenSSH 9 refuses them too)");
 	if (!c->keys_loaded) {
 		/* Read at each connection, so keys added to the files while
 		 * porthole runs work at once (mistakes were reported at start). */
@@ -541,6 +545,11 @@ static int setup(struct conn *c, int fd)
 	 * whole story.  The bind owns the key from here on. */
 	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
 	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, "porthole_" PORTHOLE_VERSION);
+	if (algos_apply(c->bind) < 0) {
+		ssh_key_free(key);
+		report_log(PLOG_ERROR, NULL, NULL, "ssh: cannot set the algorithm lists: %s", ssh_get_error(c->bind));
+		return -1;
+	}
 	if (ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
 		ssh_key_free(key);
 		report_log(PLOG_ERROR, NULL, NULL, "ssh: cannot use the host key: %s", ssh_get_error(c->bind));
