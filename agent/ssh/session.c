@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "algos.h"
+#include "authsig.h"
 #include "chan.h"
 #include "chan_table.h"
 #include "forward.h"
@@ -61,6 +62,7 @@ struct conn {
 	bool loop_ready;
 	struct authkeys keys;
 	struct authkey net_key;   /* a login admitted by cluster network trust */
+	struct authsig *sig;      /* security keys' flags; NULL when libssh cannot show them */
 	bool keys_loaded, authed;
 	unsigned tries;
 	const char *drop;         /* why to end the connection now */
@@ -177,6 +179,7 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 
 	alarm(0);
 	c->authed = true;
+	authsig_stop(c->sig); /* nothing of the session is captured */
 	c->ctx.key = k;
 	snprintf(c->ctx.fingerprint, sizeof(c->ctx.fingerprint), "%s", fp);
 	c->last_activity = clock_mono_usec();
@@ -242,6 +245,29 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 	return k;
 }
 
+/* OpenSSH's rules for a security key's signature (sk-*): the user touched
+ * the key unless its line says no-touch-required, and proved who they are
+ * to it when the line says verify-required.  NULL, or why not. */
+static const char *security_key_refusal(struct conn *c, const char *user, const struct authkey *k, ssh_key key)
+{
+	enum ssh_keytypes_e t = ssh_key_type(key);
+	bool presence = !k->o.no_touch_required, verified = k->o.verify_required;
+	uint8_t flags = 0;
+
+	if (t != SSH_KEYTYPE_SK_ED25519 && t != SSH_KEYTYPE_SK_ECDSA)
+		return NULL;
+	if (!presence && !verified)
+		return NULL;
+	if (authsig_sk_flags(c->sig, user, key, &flags) < 0)
+		return "cannot read the security key's flags from the signature, so it cannot be checked";
+	if (presence && !(flags & AUTHSIG_USER_PRESENT))
+		return "the security key was not touched (no user presence); a key line with no-touch-required "
+		       "allows that";
+	if (verified && !(flags & AUTHSIG_USER_VERIFIED))
+		return "the security key did not verify the user (the key's line says verify-required)";
+	return NULL;
+}
+
 static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey, char state, void *ud)
 {
 	struct conn *c = ud;
@@ -273,6 +299,9 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		return SSH_AUTH_SUCCESS; /* "this key would do": the client signs next */
 	if (state != SSH_PUBLICKEY_STATE_VALID)
 		return refuse(c, user, "publickey", fp, "bad signature");
+	why = security_key_refusal(c, user, k, pubkey);
+	if (why)
+		return refuse(c, user, "publickey", fp, why);
 	login(c, k, fp, pubkey);
 	return SSH_AUTH_SUCCESS;
 }
@@ -559,6 +588,10 @@ static int setup(struct conn *c, int fd)
 		report_log(PLOG_ERROR, NULL, NULL, "ssh %s:%u: %s", sp->peer, sp->peer_port, ssh_get_error(c->bind));
 		return -1;
 	}
+	/* Before the key exchange, so that the capture sees every packet. */
+	if ((rc = authsig_new(c->ctx.s, &c->sig)) < 0)
+		report_log(PLOG_DEBUG, NULL, NULL, "ssh %s:%u: no packet capture for security keys' flags: %s",
+			   sp->peer, sp->peer_port, strerror(-rc));
 	c->scb.userdata = c;
 	c->scb.auth_pubkey_function = on_auth_pubkey;
 	c->scb.auth_password_function = on_auth_password;
@@ -603,6 +636,7 @@ static void teardown(struct conn *c)
 		ssh_disconnect(c->ctx.s);
 		ssh_free(c->ctx.s);
 	}
+	authsig_free(c->sig); /* the session used it until ssh_free */
 	if (c->bind)
 		ssh_bind_free(c->bind);
 	authkeys_free(&c->keys);
