@@ -25,6 +25,7 @@
 #include "../lib/duration.h"
 #include "../lib/log.h"
 #include "../lib/relay.h"
+#include "../lib/vis.h"
 
 #define MAX_LISTENERS 8
 #define MAX_REPORT_LINE (64 * 1024)
@@ -107,7 +108,8 @@ static void conn_line(void *ud, const char *line)
 		c->logged_in = true;
 		c->login_at = clock_mono_usec();
 		c->d->n_unauth--;
-		snprintf(c->user, sizeof(c->user), "%s", u ? u : "?");
+		/* Escaped like every client string that reaches the log (vis.h). */
+		vis_str(c->user, sizeof(c->user), u ? u : "?");
 		penalty_success(c->d->penalty, c->addr);
 		c->d->hooks.opened(c->d->hooks.ud);
 	} else if (ev && (strcmp(ev, "ssh_auth_failure") == 0 || strcmp(ev, "ssh_login_grace") == 0)) {

@@ -59,6 +59,49 @@ def test_1_no_touch_required_and_verify_required(sb):
     assert srv.d.stderr.count(" logged in from") == 2, srv.d.stderr
 
 
+# ---- 4: client strings escaped before they reach the log ---------------------------
+
+FORGED = "SHA256:FORGED"
+EVIL_USER = ("x\nporthole: info: ssh: root logged in from 10.9.8.7:22 with ssh-ed25519 key " + FORGED +
+             " (forged)\x1b[2J\x1b]0;pwned\x07\r")
+
+
+def test_4_user_name_cannot_forge_a_log_line(sb, standin):
+    group, stream = "/aws/sagemaker/TrainingJobs", "job-vis/algo-1/ssm"
+    standin.control.create_group(group)
+    key = make_key(sb.root / "id_vis")
+    srv = SshServer(sb, keys=[key], env={
+        "PORTHOLE_LOG_LEVEL": "info", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": standin.url,
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY, "PORTHOLE_CLOUDWATCH": "on",
+        "PORTHOLE_SPOOL_DIR": str(sb.root / "spool"), "PORTHOLE_JOB": "job-vis", "PORTHOLE_LOG_STREAM": stream})
+    ed = paramiko.Ed25519Key.from_private_key_file(str(key))
+    assert not pyssh.try_publickey(srv.port, EVIL_USER, ed)
+    # A real login too, whose exec command carries escapes of its own.
+    assert srv.ssh("true", "\x1b[2J").returncode == 0
+    srv.wait_log("refused")
+    raw = srv.d.err_path.read_bytes()
+    assert b"\x1b" not in raw and b"\x07" not in raw, raw[-2000:]
+    for line in raw.decode().splitlines():
+        assert not line.startswith("porthole: info: ssh: root logged in from 10.9.8.7"), line
+    assert "\\nporthole: info: ssh: root logged in from 10.9.8.7" in srv.d.stderr  # shown, escaped
+    srv.d.signal(signal.SIGTERM)  # flushes the spool to CloudWatch
+    srv.d.wait(timeout=60)
+
+    def refused_events():
+        evs = [json.loads(e["message"]) for e in standin.control.events(group, stream)]
+        return [e for e in evs if e.get("event") == "ssh_auth_failure"] and evs
+    events = wait_for(refused_events, timeout=90 if SLOW else 45, what="the refusal in CloudWatch")
+    for e in events:
+        text = json.dumps(e)
+        assert "\\u001b" not in text and "\x1b" not in e.get("msg", ""), text
+        assert "\n" not in e.get("msg", ""), e
+        for v in (e.get("data") or {}).values():
+            assert not isinstance(v, str) or ("\x1b" not in v and "\n" not in v), e
+    fail = [e for e in events if e.get("event") == "ssh_auth_failure"][0]
+    assert fail["data"]["user"].startswith("x\\nporthole: info:"), fail
+
+
 # ---- 5: the algorithm policy ----------------------------------------------------
 
 # OpenSSH 9.x's defaults (sshd_config(5)) less what libssh 0.10 lacks
