@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "../aws/s3keys.h"
 #include "../cluster/cluster_files.h"
 #include "../lib/duration.h"
+#include "../lib/passwd.h"
 #include "../lib/strutil.h"
 
 enum kind {
@@ -24,6 +26,7 @@ enum kind {
 	K_OPTPATH,  /* an absolute path; empty: NULL */
 	K_ADDRS,    /* "all", or IP addresses / "localhost" separated by commas or spaces */
 	K_STARTUPS, /* "N" or "start:rate:full", as struct ssh_startups */
+	K_NETBLOCK, /* "v4" or "v4:v6" prefix lengths, as struct ssh_netblock */
 };
 
 #define L_ALL ((1u << LAYER__COUNT) - 1)
@@ -87,6 +90,16 @@ static const struct setting {
 				 "SSH authentication attempts per connection" },
 	[SET_MAX_STARTUPS] = { "MAX_STARTUPS", K_STARTUPS, "10:30:100", offsetof(struct config, ssh.max_startups), NULL,
 			       L_ALL, "unauthenticated SSH connections at once (N or start:rate:full)" },
+	[SET_PER_SOURCE_MAX_STARTUPS] = { "PER_SOURCE_MAX_STARTUPS", K_UINT, "5",
+					  offsetof(struct config, ssh.per_source_max_startups), NULL, L_ALL,
+					  "unauthenticated SSH connections at once from one source (0: no limit)" },
+	[SET_PER_SOURCE_NETBLOCK_SIZE] = { "PER_SOURCE_NETBLOCK_SIZE", K_NETBLOCK, "32:128",
+					   offsetof(struct config, ssh.per_source_netblock), NULL, L_ALL,
+					   "address prefix lengths (IPv4:IPv6) that make one source for the per-source limits" },
+	[SET_PER_SOURCE_PENALTY_EXEMPT] = { "PER_SOURCE_PENALTY_EXEMPT", K_TEXT, "loopback,cluster",
+					    offsetof(struct config, ssh.per_source_penalty_exempt), NULL, L_ALL,
+					    "sources never penalised for failed logins: addresses, CIDR blocks, loopback, "
+					    "cluster (the job's hosts), or none" },
 	[SET_SSH_IDLE_TIMEOUT] = { "SSH_IDLE_TIMEOUT", K_DURATION, "0", offsetof(struct config, ssh.idle_timeout),
 				   NULL, L_ALL, "drop SSH connections without traffic this long (0: never)" },
 	[SET_SSH_KEEPALIVE] = { "SSH_KEEPALIVE", K_DURATION, "60s", offsetof(struct config, ssh.keepalive), NULL,
@@ -234,6 +247,25 @@ static int parse_startups(const char *s, struct ssh_startups *out)
 	return 0;
 }
 
+static int parse_netblock(const char *s, struct ssh_netblock *out)
+{
+	struct ssh_netblock v;
+	char rest;
+	int n;
+
+	if (s[strspn(s, "0123456789:")] != '\0' || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	n = sscanf(s, "%u:%u%c", &v.v4, &v.v6, &rest);
+	if (n == 1 && !strchr(s, ':'))
+		v.v6 = 128;
+	else if (n != 2)
+		return -EINVAL;
+	if (v.v4 > 32 || v.v6 > 128)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static const char *expected(const struct setting *s, char *buf, size_t len)
 {
 	switch (s->kind) {
@@ -257,6 +289,8 @@ static const char *expected(const struct setting *s, char *buf, size_t len)
 		return "all, or IP addresses (or localhost) separated by commas";
 	case K_STARTUPS:
 		return "N or start:rate:full, such as 10:30:100";
+	case K_NETBLOCK:
+		return "IPv4 or IPv4:IPv6 prefix lengths, such as 24 or 32:128";
 	case K_ENUM:
 	case K_LEVEL: {
 		size_t off = (size_t)snprintf(buf, len, "one of");
@@ -309,6 +343,8 @@ static int apply(const struct setting *s, const char *text, struct config *cfg)
 	}
 	case K_STARTUPS:
 		return parse_startups(text, (struct ssh_startups *)field);
+	case K_NETBLOCK:
+		return parse_netblock(text, (struct ssh_netblock *)field);
 	case K_TEXT:
 	case K_OPTPATH:
 	case K_ADDRS: {
@@ -694,6 +730,12 @@ static void derive(struct config *cfg)
 		ssh->cluster_pending_file = path_in(cfg->runtime_dir, CLUSTER_PENDING_FILE);
 		if (cfg->cluster.trust == TRUST_NETWORK)
 			ssh->cluster_trust_file = path_in(cfg->runtime_dir, CLUSTER_TRUST_FILE);
+		/* The job's hosts' addresses, for PORTHOLE_PER_SOURCE_PENALTY_EXEMPT's
+		 * "cluster": the known hosts file the helper writes. */
+		struct passwd_entry pw;
+		if (passwd_by_uid(getuid(), &pw) == 0 &&
+		    asprintf(&ssh->cluster_hosts_file, "%s/.ssh/%s", pw.dir, CLUSTER_KNOWN_HOSTS) < 0)
+			ssh->cluster_hosts_file = NULL;
 	}
 	cfg->cluster.ml_root = strdup(cfg->ml_root);
 	cfg->cluster.runtime_dir = strdup(cfg->runtime_dir);
@@ -704,7 +746,8 @@ static void underive(struct config *cfg)
 	struct ssh_settings *ssh = &cfg->ssh;
 	char **owned[] = { &cfg->runtime_dir, &ssh->runtime_dir, &ssh->inline_keys_name, &ssh->code_dir, &ssh->s3_keys_file,
 			   &ssh->cluster_dir, &ssh->cluster_keys_file, &ssh->cluster_pending_file,
-			   &ssh->cluster_trust_file, &cfg->cluster.ml_root, &cfg->cluster.runtime_dir };
+			   &ssh->cluster_trust_file, &ssh->cluster_hosts_file, &cfg->cluster.ml_root,
+			   &cfg->cluster.runtime_dir };
 
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 		free(*owned[i]);
@@ -851,6 +894,11 @@ static void format_value(const struct config *cfg, int id, char *buf, size_t len
 	case K_STARTUPS: {
 		const struct ssh_startups *st = field;
 		snprintf(buf, len, "%u:%u:%u", st->start, st->rate, st->full);
+		break;
+	}
+	case K_NETBLOCK: {
+		const struct ssh_netblock *nb = field;
+		snprintf(buf, len, "%u:%u", nb->v4, nb->v6);
 		break;
 	}
 	default:

@@ -27,6 +27,7 @@
 #include "chan_table.h"
 #include "forward.h"
 #include "nettrust.h"
+#include "penalty.h"
 #include "session_ctx.h"
 
 #include "../lib/clock.h"
@@ -71,6 +72,7 @@ struct conn {
 	struct item *incoming;    /* added by callbacks, joined by sweep() */
 	unsigned n_items;
 	uint64_t last_activity, next_keepalive;
+	uint64_t penalised_until; /* monotonic usec; 0: the source is not penalised */
 };
 
 /* The login grace alarm: a signal handler can only reach statics. */
@@ -152,6 +154,21 @@ static void fingerprint(ssh_key key, char *buf, size_t len)
 	ssh_clean_pubkey_hash(&hash);
 }
 
+/* A penalised source's failures are answered late (penalty.h): guessing
+ * slows down, and whoever holds an authorized key still logs in at once. */
+static void tarpit(const struct conn *c)
+{
+	uint64_t now = clock_mono_usec(), d;
+
+	if (now >= c->penalised_until)
+		return;
+	d = c->penalised_until - now;
+	if (d > PENALTY_TARPIT_USEC)
+		d = PENALTY_TARPIT_USEC;
+	nanosleep(&(struct timespec){ .tv_sec = (time_t)(d / USEC_PER_SEC), .tv_nsec = (long)(d % USEC_PER_SEC) * 1000 },
+		  NULL);
+}
+
 static int refuse(struct conn *c, const char *user, const char *method, const char *fp, const char *why)
 {
 	unsigned max = c->sp->cfg->max_auth_tries ? c->sp->cfg->max_auth_tries : 1;
@@ -170,6 +187,7 @@ static int refuse(struct conn *c, const char *user, const char *method, const ch
 	       method, user, why, fp ? ", key " : "", fp ? fp : "");
 	if (c->tries >= max)
 		c->drop = "too many authentication failures (PORTHOLE_MAX_AUTH_TRIES)";
+	tarpit(c);
 	return SSH_AUTH_DENIED;
 }
 
@@ -657,6 +675,8 @@ int session_main(int fd, const struct session_params *sp)
 		return 1;
 	}
 	c.ctx.cfg = sp->cfg;
+	if (sp->penalty_usec)
+		c.penalised_until = clock_mono_usec() + sp->penalty_usec;
 	snprintf(c.ctx.peer, sizeof(c.ctx.peer), "%s", sp->peer);
 	snprintf(c.ctx.local, sizeof(c.ctx.local), "%s", sp->local);
 	c.ctx.peer_port = sp->peer_port;

@@ -9,6 +9,8 @@
 #ifndef PORTHOLE_SESSION_H
 #define PORTHOLE_SESSION_H
 
+#include <stdint.h>
+
 #include "ssh_settings.h"
 
 struct session_params {
@@ -19,6 +21,7 @@ struct session_params {
 	unsigned peer_port;
 	char local[64];
 	unsigned local_port;
+	uint64_t penalty_usec;  /* the source's penalty left (penalty.h): failures are answered late */
 };
 
 /* Serve the connection on fd until it ends; the process's exit code. */

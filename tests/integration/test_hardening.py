@@ -59,6 +59,54 @@ def test_1_no_touch_required_and_verify_required(sb):
     assert srv.d.stderr.count(" logged in from") == 2, srv.d.stderr
 
 
+# ---- 2: one source cannot hold every unauthenticated slot --------------------------
+
+
+def test_2_one_source_cannot_lock_out_others(sb):
+    srv = SshServer(sb, env={"PORTHOLE_LOGIN_GRACE": "5m", "PORTHOLE_LOG_LEVEL": "info"})
+    idle = []
+    for _ in range(100):
+        try:
+            idle.append(socket.create_connection(("127.0.0.1", srv.port), timeout=30, source_address=("127.0.0.2", 0)))
+        except OSError:
+            pass
+    try:
+        wait_for(lambda: "PORTHOLE_PER_SOURCE_MAX_STARTUPS" in srv.d.stderr, timeout=30,
+                 what="the per-source limit to refuse")
+        results = [srv.ssh("echo ok") for _ in range(10)]
+        assert [r.stdout for r in results] == [b"ok\n"] * 10, [r.stderr for r in results]
+    finally:
+        for s in idle:
+            s.close()
+
+
+# ---- 3: penalties never lock out the authorized key ---------------------------------
+
+
+def test_3_failures_at_the_same_address_do_not_lock_out_the_key(sb):
+    good = make_key(sb.root / "id_good")
+    bad = make_key(sb.root / "id_bad")
+    srv = SshServer(sb, keys=[good])
+    for _ in range(10):
+        assert denied(srv.ssh("true", key=bad))
+    wait_for(lambda: srv.d.stderr.count("publickey for root refused") >= 10, timeout=30, what="10 failures logged")
+    wait_for(lambda: not srv.session_pids(), timeout=30, what="the failed connections to end")
+    # 127.0.0.1 (Session Manager's port forwarding) is exempt by default.
+    assert srv.ssh("echo in").stdout == b"in\n"
+    assert "penalised" not in srv.d.stderr
+
+
+def test_3_penalised_source_still_logs_in_with_the_key(sb):
+    # Behind NAT: the same address for the attacker and the user.
+    good = make_key(sb.root / "id_good")
+    bad = make_key(sb.root / "id_bad")
+    srv = SshServer(sb, keys=[good], env={"PORTHOLE_PER_SOURCE_PENALTY_EXEMPT": "none"})
+    for _ in range(6):
+        assert denied(srv.ssh("true", key=bad))
+        assert srv.ssh("echo in").stdout == b"in\n"
+    srv.wait_log("penalised")
+
+
 # ---- 4: client strings escaped before they reach the log ---------------------------
 
 FORGED = "SHA256:FORGED"
