@@ -25,6 +25,7 @@
 #include "authsig.h"
 #include "chan.h"
 #include "chan_table.h"
+#include "connproc.h"
 #include "forward.h"
 #include "nettrust.h"
 #include "penalty.h"
@@ -39,6 +40,9 @@
  * SIGHUP and for the client to take their exit statuses; PID 1 waits a
  * little longer (sshd_drain) before it exits and takes everything along. */
 #define STOP_GRACE_USEC (2 * USEC_PER_SEC)
+/* How long a login waits for PID 1 to send the environment (milliseconds
+ * when PID 1 is well). */
+#define LOGIN_ENV_USEC (10 * USEC_PER_SEC)
 
 enum item_kind { IT_CHAN, IT_FWD, IT_LISTEN };
 
@@ -213,6 +217,10 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 	report_log(PLOG_INFO, "ssh_login", f, "ssh: %s logged in from %s:%u with %s key %s (%s%s%s)", c->ctx.user.name,
 	       c->ctx.peer, c->ctx.peer_port, ssh_key_type_to_char(ssh_key_type(key)), fp, k->where,
 	       k->comment ? " " : "", k->comment ? k->comment : "");
+	/* Only now the training environment, which sessions inherit. */
+	if (c->sp->fresh && connproc_take_env(c->sp->report_fd, LOGIN_ENV_USEC) < 0)
+		report_log(PLOG_WARN, NULL, NULL, "ssh %s:%u: porthole did not send the training environment; sessions "
+			   "get a short one", c->ctx.peer, c->ctx.peer_port);
 }
 
 /* How long a login may wait for cluster SSH's rendezvous: well inside the

@@ -9,6 +9,7 @@
 #ifndef PORTHOLE_SESSION_H
 #define PORTHOLE_SESSION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ssh_settings.h"
@@ -22,6 +23,7 @@ struct session_params {
 	char local[64];
 	unsigned local_port;
 	uint64_t penalty_usec;  /* the source's penalty left (penalty.h): failures are answered late */
+	bool fresh;             /* a fresh image (connproc.h): the environment comes at login */
 };
 
 /* Serve the connection on fd until it ends; the process's exit code. */

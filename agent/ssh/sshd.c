@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "authkeys.h"
+#include "connproc.h"
 #include "opensshd.h"
 #include "penalty.h"
 #include "persource.h"
@@ -113,6 +114,9 @@ static void conn_line(void *ud, const char *line)
 		c->d->n_unauth--;
 		/* Escaped like every client string that reaches the log (vis.h). */
 		vis_str(c->user, sizeof(c->user), u ? u : "?");
+		if (c->fd >= 0 && connproc_send_env(c->fd) < 0)
+			log_warn("ssh %s:%u: cannot send the training environment to the connection's process", c->addr,
+				 c->port);
 		c->d->hooks.opened(c->d->hooks.ud);
 	} else if (ev && strcmp(ev, "ssh_auth_failure") == 0) {
 		c->failed = true;
@@ -308,7 +312,7 @@ static void admit(struct sshd *d, int fd, const struct sockaddr_storage *peer)
 	socklen_t ll = sizeof(local);
 	char block[72];
 	struct conn *c;
-	int p[2];
+	int p[2], rc;
 	pid_t pid;
 
 	addr_text(peer, sp.peer, sizeof(sp.peer), &sp.peer_port);
@@ -330,33 +334,22 @@ static void admit(struct sshd *d, int fd, const struct sockaddr_storage *peer)
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c || pipe2(p, O_CLOEXEC) < 0) {
+	/* A socket rather than a pipe: PID 1 hands the environment over it
+	 * after the login (connproc.h). */
+	if (!c || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
 		free(c);
 		refuse(d, fd, sp.peer, sp.peer_port, "out of resources");
 		return;
 	}
-	pid = fork();
-	if (pid < 0) {
+	sp.report_fd = -1;
+	rc = connproc_start(&sp, fd, p[1], &pid);
+	if (rc < 0) {
 		close(p[0]);
-		close(p[1]);
 		free(c);
-		refuse(d, fd, sp.peer, sp.peer_port, strerror(errno));
+		d->refusals++;
+		log_warn("ssh %s:%u: cannot start the connection's process: %s", sp.peer, sp.peer_port, strerror(-rc));
 		return;
 	}
-	if (pid == 0) {
-		/* The connection's process: nothing of the others. */
-		free(c);
-		close(p[0]);
-		for (size_t i = 0; i < d->n_listen; i++)
-			close(d->lfd[i]);
-		for (struct conn *o = d->conns; o; o = o->next)
-			if (o->fd >= 0)
-				close(o->fd);
-		sp.report_fd = p[1];
-		_exit(session_main(fd, &sp));
-	}
-	close(p[1]);
-	close(fd);
 	c->d = d;
 	c->pid = pid;
 	c->fd = p[0];

@@ -309,3 +309,65 @@ def test_8_huge_numbers_in_control_requests(sb):
     assert "runtime error" not in d.stderr, d.stderr
     assert st["state"] == "waiting-before-start", st
 
+
+
+# ---- 9: a fresh process image per connection -------------------------------------
+
+PLANTED = "PLANTEDsecretAWSkey0123456789abcdefXYZ"
+
+
+def exe_base(pid: int) -> int:
+    exe = os.path.realpath(f"/proc/{pid}/exe")
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            if line.rstrip().endswith(exe):
+                return int(line.split("-")[0], 16)
+    raise AssertionError(f"no mapping of {exe} in {pid}'s maps")
+
+
+def memory_holds(pid: int, needle: bytes) -> bool:
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            if "r" not in perms or line.rstrip().endswith("[vvar]"):
+                continue
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                pass
+    return False
+
+
+def test_9_connection_process_is_a_fresh_image_without_pid1s_secrets(sb):
+    srv = SshServer(sb, env={"AWS_SECRET_ACCESS_KEY": PLANTED, "PORTHOLE_LOGIN_GRACE": "2m"})
+    pid1 = srv.d.host_pid
+    assert PLANTED.encode() in open(f"/proc/{pid1}/environ", "rb").read()
+    # An unauthenticated client: its process is what an attacker reaches.
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    try:
+        s.sendall(b"SSH-2.0-probe\r\n")
+        assert s.recv(256).startswith(b"SSH-2.0-")
+        pid = wait_for(lambda: srv.session_pids() and srv.session_pids()[0], timeout=30, what="the connection process")
+        assert open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:2] == [b"porthole", b"ssh-connection"]
+        assert exe_base(pid) != exe_base(pid1), "same address layout as PID 1: a fork, not a fresh image"
+        environ = open(f"/proc/{pid}/environ", "rb").read()
+        assert PLANTED.encode() not in environ, environ
+        assert b"AWS_" not in environ, environ
+        assert not memory_holds(pid, PLANTED.encode()), "PID 1's secret is in the connection process's memory"
+        # Only what it needs is open: stdio, the socket, the report socket.
+        fds = sorted(int(f) for f in os.listdir(f"/proc/{pid}/fd"))
+        assert fds[:5] == [0, 1, 2, 3, 4], fds
+        # Each connection its own layout.
+        s2 = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+        s2.sendall(b"SSH-2.0-probe\r\n")
+        s2.recv(256)
+        pids = wait_for(lambda: len(srv.session_pids()) == 2 and srv.session_pids(), timeout=30, what="two")
+        assert exe_base(pids[0]) != exe_base(pids[1])
+        s2.close()
+    finally:
+        s.close()
+    # Sessions still get the training environment, after the login.
+    assert srv.ssh("echo $AWS_SECRET_ACCESS_KEY").stdout == (PLANTED + "\n").encode()
