@@ -34,3 +34,6 @@ ssh/test_authkeys_LINK := lib/dynlib ssh/authkeys ssh/match ssh/sshlib
 ssh/test_chan_table_LINK := lib/dynlib ssh/authkeys ssh/chan_table ssh/match ssh/session_env ssh/sshlib
 ssh/test_session_env_LINK := ssh/session_env
 ssm/test_ssm_LINK := aws/aws aws/awscreds aws/awsprofile aws/curllib aws/http aws/imds aws/retry aws/trust lib/clock lib/dynlib lib/log lib/strutil lib/vis ssm/ssm_api ssm/ssm_log ssm/ssm_sessions
+lib/test_vis_LINK := lib/vis
+ssh/test_penalty_LINK := ssh/penalty
+ssh/test_persource_LINK := lib/strutil ssh/match ssh/nettrust ssh/persource
