@@ -90,7 +90,7 @@ static const struct setting {
 				 "SSH authentication attempts per connection" },
 	[SET_MAX_STARTUPS] = { "MAX_STARTUPS", K_STARTUPS, "10:30:100", offsetof(struct config, ssh.max_startups), NULL,
 			       L_ALL, "unauthenticated SSH connections at once (N or start:rate:full)" },
-	[SET_PER_SOURCE_MAX_STARTUPS] = { "PER_SOURCE_MAX_STARTUPS", K_UINT, "5",
+	[SET_PER_SOURCE_MAX_STARTUPS] = { "PER_SOURCE_MAX_STARTUPS", K_UINT, "8",
 					  offsetof(struct config, ssh.per_source_max_startups), NULL, L_ALL,
 					  "unauthenticated SSH connections at once from one source (0: no limit)" },
 	[SET_PER_SOURCE_NETBLOCK_SIZE] = { "PER_SOURCE_NETBLOCK_SIZE", K_NETBLOCK, "32:128",
