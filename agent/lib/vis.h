@@ -2,7 +2,10 @@
 /* vis.h — text from outside made safe to print, as OpenSSH's strnvis()
  * does for its logs: printable ASCII stays, a backslash doubles, \n \r \t
  * become C escapes and every other byte (control characters, escape
- * sequences, DEL, bytes >= 0x80) becomes \ooo.  A user name holding a
+ * sequences, DEL) becomes \ooo.  Unlike strnvis, printable UTF-8 (U+00A0
+ * and up) stays, so names and paths in other scripts read as they are;
+ * invalid UTF-8 and the C1 controls (U+0080-U+009F: U+009B is a CSI to some
+ * terminals) are escaped byte by byte.  A user name holding a
  * newline and terminal escapes then cannot forge a line of the training log
  * or reach whoever reads it as control sequences.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* session.h — one SSH connection, served by the process sshd.c forked for
- * it: key exchange, public-key login against the authorized keys (within
+/* session.h — one SSH connection, served by the process sshd.c started for
+ * it (a fresh image, connproc.h): key exchange, public-key login against the authorized keys (within
  * PORTHOLE_LOGIN_GRACE and PORTHOLE_MAX_AUTH_TRIES), then its channels
  * (chan.c, forward.c; which ones a client may ask for is chan_table.h's),
  * keepalives and the idle timeout.  What happens is reported to porthole

@@ -17,9 +17,10 @@ static void sink(void *ud, enum plog_level lvl, const char *event, const cJSON *
 	(void)lvl;
 	(void)event;
 	(void)fields;
-	/* Everything the log hands on is escaped: no control characters. */
+	/* Everything the log hands on is escaped: no control characters, C0,
+	 * DEL or C1 (as UTF-8, U+0080-U+009F). */
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
 			abort();
 }
 

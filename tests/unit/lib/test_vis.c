@@ -16,7 +16,11 @@ static void test_escapes(void **state)
 		{ "back\\slash", "back\\\\slash" },
 		{ "\r\t", "\\r\\t" },
 		{ "\x7f\x80\xff", "\\177\\200\\377" },
-		{ "caf\xc3\xa9", "caf\\303\\251" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "\xc2\x9b" "2J", "\\302\\2332J" },            /* C1 CSI as UTF-8 */
+		{ "\xc3", "\\303" },                          /* cut short */
+		{ "\xc0\xaf", "\\300\\257" },                 /* overlong */
+		{ "\xed\xa0\x80", "\\355\\240\\200" },        /* a surrogate */
 		{ "", "" },
 	};
 	char buf[128];
