@@ -9,6 +9,7 @@
 #   make valgrind     the unit tests and a run of the wrapper under valgrind
 #   make demo         a simulated 2-host training job under porthole
 #   make bench        figures (not tests)
+#   make fuzz         every libFuzzer harness (tests/fuzz/) for FUZZ_SECONDS each, under ASan+UBSan
 #   make docs         docs/configuration.md from the binary's settings table (commit the result)
 #   make lint-dockerfiles  hadolint-style checks + shellcheck on dockerfiles/*/Dockerfile
 #   make image-size   what porthole adds to an image, against openssh-server (bench section)
@@ -28,10 +29,12 @@ DEB_BUILD := build-essential pkg-config libssh-dev libcurl4-openssl-dev libcjson
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-botocore awscli openssh-client iproute2 \
              python3-paramiko python3-asyncssh git \
              util-linux procps valgrind shellcheck openssh-sftp-server debootstrap pdsh dnsmasq-base openssl
+# make fuzz: libFuzzer comes with clang's compiler-rt.
+DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := openssh-server dropbear-bin tini dumb-init
 # Images (make dist-check, make image-size): podman builds from a debootstrap base.
 DEB_IMAGES := podman debootstrap
-DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_IMAGES)
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_IMAGES) $(DEB_FUZZ)
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -78,6 +81,7 @@ $(BUILD)/agent/%.o: agent/%.c Makefile
 
 # The unit tests are not in the RPM source tarball.
 -include tests/unit/unit.mk
+-include tests/fuzz/fuzz.mk
 
 -include $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 

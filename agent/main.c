@@ -25,6 +25,7 @@
 #include "lib/version.h"
 #include "sftp/sftp_server.h"
 #include "ssh/sshd.h"
+#include "ssh/connproc.h"
 
 enum kind {
 	K_SELF,   /* parses its own arguments; no settings */
@@ -68,6 +69,9 @@ static const struct subcommand {
 	/* Run by the SSH session for the "sftp" subsystem: no settings needed. */
 	{ "sftp-server", K_SELF, sftp_server_main, NULL,
 	  "sftp-server [-R] [-d DIR]         SFTP on stdin/stdout (the ssh \"sftp\" subsystem)" },
+	/* Hidden: PID 1 execs a fresh porthole for each SSH connection
+	 * (ssh/connproc.h), its descriptors set up; not for people. */
+	{ "ssh-connection", K_SELF, connproc_main, NULL, NULL },
 	/* The user side (a laptop, a notebook). */
 	{ "hosts", K_SELF, hosts_cli_main, NULL, "hosts JOB [--json] [--watch]      a job's hosts, from CloudWatch (user side)" },
 	{ "ssh", K_SELF, hosts_cli_main, NULL, "ssh JOB [algo-N] [-- SSH-ARGS]    ssh to a job's host (its IP or --via ssm), verifying its key" },

@@ -51,7 +51,12 @@ char *cwlogs_name_body(const char *group, const char *stream)
 static long index_member(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (long)v->valuedouble : -1;
+	/* An index is below PutLogEvents' 10000 events; anything above 1e9 is
+	 * as good as "past the end" and must not reach the cast (found by
+	 * tests/fuzz/responses). */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+		return -1;
+	return v->valuedouble > 1e9 ? 1000000000L : (long)v->valuedouble;
 }
 
 size_t cwlogs_rejected(const char *body, size_t n, struct cwlogs_rejected *out)

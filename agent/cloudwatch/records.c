@@ -229,7 +229,8 @@ int records_merge_page(struct hostset *set, const char *job, const char *body, c
 	cJSON_ArrayForEach(e, events) {
 		const cJSON *ts = cJSON_GetObjectItem(e, "timestamp");
 		const char *msg = jsonutil_str(e, "message");
-		if (msg && cJSON_IsNumber(ts) && merge_message(set, job, jsonutil_str(e, "logStreamName"), (int64_t)ts->valuedouble, msg) < 0)
+		if (msg && cJSON_IsNumber(ts) && merge_message(set, job, jsonutil_str(e, "logStreamName"),
+							jsonutil_int(ts, INT64_MIN, INT64_MAX, 0), msg) < 0)
 			rc = -1;
 	}
 	if (token && *token && rc == 0) {

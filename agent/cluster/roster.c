@@ -257,7 +257,7 @@ int roster_merge_page(const char *body, const struct roster_self *self, struct r
 			rejected++;
 			continue;
 		}
-		r.event_ms = (int64_t)ts->valuedouble;
+		r.event_ms = jsonutil_int(ts, INT64_MIN, INT64_MAX, 0);
 		/* Events come oldest first: on a tie the later one wins. */
 		if (!best->n || r.event_ms >= best->event_ms) {
 			roster_free(best);

@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "../aws/s3keys.h"
 #include "../cluster/cluster_files.h"
 #include "../lib/duration.h"
+#include "../lib/passwd.h"
 #include "../lib/strutil.h"
 
 enum kind {
@@ -24,6 +26,7 @@ enum kind {
 	K_OPTPATH,  /* an absolute path; empty: NULL */
 	K_ADDRS,    /* "all", or IP addresses / "localhost" separated by commas or spaces */
 	K_STARTUPS, /* "N" or "start:rate:full", as struct ssh_startups */
+	K_NETBLOCK, /* "v4" or "v4:v6" prefix lengths, as struct ssh_netblock */
 };
 
 #define L_ALL ((1u << LAYER__COUNT) - 1)
@@ -87,6 +90,16 @@ static const struct setting {
 				 "SSH authentication attempts per connection" },
 	[SET_MAX_STARTUPS] = { "MAX_STARTUPS", K_STARTUPS, "10:30:100", offsetof(struct config, ssh.max_startups), NULL,
 			       L_ALL, "unauthenticated SSH connections at once (N or start:rate:full)" },
+	[SET_PER_SOURCE_MAX_STARTUPS] = { "PER_SOURCE_MAX_STARTUPS", K_UINT, "8",
+					  offsetof(struct config, ssh.per_source_max_startups), NULL, L_ALL,
+					  "unauthenticated SSH connections at once from one source (0: no limit)" },
+	[SET_PER_SOURCE_NETBLOCK_SIZE] = { "PER_SOURCE_NETBLOCK_SIZE", K_NETBLOCK, "32:128",
+					   offsetof(struct config, ssh.per_source_netblock), NULL, L_ALL,
+					   "address prefix lengths (IPv4:IPv6) that make one source for the per-source limits" },
+	[SET_PER_SOURCE_PENALTY_EXEMPT] = { "PER_SOURCE_PENALTY_EXEMPT", K_TEXT, "loopback,cluster",
+					    offsetof(struct config, ssh.per_source_penalty_exempt), NULL, L_ALL,
+					    "sources never penalised for failed logins: addresses, CIDR blocks, loopback, "
+					    "cluster (the job's hosts), or none" },
 	[SET_SSH_IDLE_TIMEOUT] = { "SSH_IDLE_TIMEOUT", K_DURATION, "0", offsetof(struct config, ssh.idle_timeout),
 				   NULL, L_ALL, "drop SSH connections without traffic this long (0: never)" },
 	[SET_SSH_KEEPALIVE] = { "SSH_KEEPALIVE", K_DURATION, "60s", offsetof(struct config, ssh.keepalive), NULL,
@@ -237,6 +250,25 @@ static int parse_startups(const char *s, struct ssh_startups *out)
 	return 0;
 }
 
+static int parse_netblock(const char *s, struct ssh_netblock *out)
+{
+	struct ssh_netblock v;
+	char rest;
+	int n;
+
+	if (s[strspn(s, "0123456789:")] != '\0' || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	n = sscanf(s, "%u:%u%c", &v.v4, &v.v6, &rest);
+	if (n == 1 && !strchr(s, ':'))
+		v.v6 = 128;
+	else if (n != 2)
+		return -EINVAL;
+	if (v.v4 > 32 || v.v6 > 128)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static const char *expected(const struct setting *s, char *buf, size_t len)
 {
 	switch (s->kind) {
@@ -260,6 +292,8 @@ static const char *expected(const struct setting *s, char *buf, size_t len)
 		return "all, or IP addresses (or localhost) separated by commas";
 	case K_STARTUPS:
 		return "N or start:rate:full, such as 10:30:100";
+	case K_NETBLOCK:
+		return "IPv4 or IPv4:IPv6 prefix lengths, such as 24 or 32:128";
 	case K_ENUM:
 	case K_LEVEL: {
 		size_t off = (size_t)snprintf(buf, len, "one of");
@@ -312,6 +346,8 @@ static int apply(const struct setting *s, const char *text, struct config *cfg)
 	}
 	case K_STARTUPS:
 		return parse_startups(text, (struct ssh_startups *)field);
+	case K_NETBLOCK:
+		return parse_netblock(text, (struct ssh_netblock *)field);
 	case K_TEXT:
 	case K_OPTPATH:
 	case K_ADDRS: {
@@ -397,7 +433,8 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 			continue;
 		eq = strchr(p, '=');
 		if (!eq) {
-			log_error("%s:%u: expected KEY=VALUE, got \"%s\"; line ignored", path, lineno, p);
+			/* Not the line itself: it may be a secret without its name. */
+			log_error("%s:%u: expected KEY=VALUE; line ignored", path, lineno);
 			cfg->errors++;
 			continue;
 		}
@@ -413,7 +450,9 @@ static void read_conf(struct config *cfg, struct source *src, const char *path, 
 		int id = strncmp(key, "PORTHOLE_", 9) == 0 ? lookup(key + 9) : -1;
 		if (id < 0 || !(settings[id].layers & (1u << LAYER_CONF))) {
 			known_list(known, sizeof(known), "PORTHOLE_", false, LAYER_CONF);
-			log_error("%s:%u: unknown setting %s=\"%s\" (known: %s); line ignored", path, lineno, key, val, known);
+			/* Never the value: a secret under a misspelt name would be
+			 * printed, and shipped to CloudWatch. */
+			log_error("%s:%u: unknown setting %s (known: %s); line ignored", path, lineno, key, known);
 			cfg->errors++;
 			continue;
 		}
@@ -452,8 +491,8 @@ static void read_env(struct config *cfg, struct source *src)
 		int id = lookup(key);
 		if (id < 0) {
 			known_list(known, sizeof(known), "PORTHOLE_", false, LAYER_ENV);
-			log_error("unknown setting PORTHOLE_%s=\"%s\" in the environment (known: %s, PORTHOLE_CONFIG, PORTHOLE_BIN); "
-				  "ignored", key, eq + 1, known);
+			log_error("unknown setting PORTHOLE_%s in the environment (known: %s, PORTHOLE_CONFIG, PORTHOLE_BIN); "
+				  "ignored", key, known);
 			cfg->errors++;
 			continue;
 		}
@@ -546,10 +585,9 @@ static void read_hyper(struct config *cfg, struct source *src, const char *path)
 		int id = lookup(upper);
 		if (id < 0 || !(settings[id].layers & (1u << LAYER_HYPER))) {
 			known_list(known, sizeof(known), "porthole_", true, LAYER_HYPER);
-			char *v = hyper_text(item);
-			log_error("%s: unknown hyperparameter %s=\"%s\" (known: %s); ignored", path, item->string,
-				  v ? v : "?", known);
-			free(v);
+			/* Never the value: the activation code, for one, is not taken
+			 * from hyperparameters, and must not be repeated in the log. */
+			log_error("%s: unknown hyperparameter %s (known: %s); ignored", path, item->string, known);
 			cfg->errors++;
 			continue;
 		}
@@ -568,10 +606,12 @@ static void read_hyper(struct config *cfg, struct source *src, const char *path)
 
 /* ---- resolving ----------------------------------------------------------- */
 
+/* Names where a refused value came from, never the value itself: it may be
+ * a secret given to the wrong setting, and this message goes to the log and
+ * to CloudWatch. */
 static void describe(const struct setting *s, enum config_layer layer, const struct source *src,
 		     const char *hyper_path, const char *conf_path, char *buf, size_t len)
 {
-	const char *text = src[layer].text[s - settings];
 	char lower[64];
 	size_t i;
 
@@ -580,23 +620,22 @@ static void describe(const struct setting *s, enum config_layer layer, const str
 		for (i = 0; s->name[i] && i + 1 < sizeof(lower); i++)
 			lower[i] = s->name[i] == '_' ? '-' : (char)tolower((unsigned char)s->name[i]);
 		lower[i] = '\0';
-		snprintf(buf, len, "--%s=\"%s\" (command line)", lower, text);
+		snprintf(buf, len, "--%s (command line)", lower);
 		break;
 	case LAYER_ENV:
-		snprintf(buf, len, "PORTHOLE_%s=\"%s\" (environment)", s->name, text);
+		snprintf(buf, len, "PORTHOLE_%s (environment)", s->name);
 		break;
 	case LAYER_HYPER:
 		for (i = 0; s->name[i] && i + 1 < sizeof(lower); i++)
 			lower[i] = (char)tolower((unsigned char)s->name[i]);
 		lower[i] = '\0';
-		snprintf(buf, len, "hyperparameter porthole_%s=\"%s\" (%s)", lower, text, hyper_path);
+		snprintf(buf, len, "hyperparameter porthole_%s (%s)", lower, hyper_path);
 		break;
 	case LAYER_CONF:
-		snprintf(buf, len, "PORTHOLE_%s=\"%s\" (%s:%u)", s->name, text, conf_path,
-			 src[layer].line[s - settings]);
+		snprintf(buf, len, "PORTHOLE_%s (%s:%u)", s->name, conf_path, src[layer].line[s - settings]);
 		break;
 	default:
-		snprintf(buf, len, "default %s", text);
+		snprintf(buf, len, "default");
 	}
 }
 
@@ -694,6 +733,12 @@ static void derive(struct config *cfg)
 		ssh->cluster_pending_file = path_in(cfg->runtime_dir, CLUSTER_PENDING_FILE);
 		if (cfg->cluster.trust == TRUST_NETWORK)
 			ssh->cluster_trust_file = path_in(cfg->runtime_dir, CLUSTER_TRUST_FILE);
+		/* The job's hosts' addresses, for PORTHOLE_PER_SOURCE_PENALTY_EXEMPT's
+		 * "cluster": the known hosts file the helper writes. */
+		struct passwd_entry pw;
+		if (passwd_by_uid(getuid(), &pw) == 0 &&
+		    asprintf(&ssh->cluster_hosts_file, "%s/.ssh/%s", pw.dir, CLUSTER_KNOWN_HOSTS) < 0)
+			ssh->cluster_hosts_file = NULL;
 	}
 	cfg->cluster.ml_root = strdup(cfg->ml_root);
 	cfg->cluster.runtime_dir = strdup(cfg->runtime_dir);
@@ -704,7 +749,8 @@ static void underive(struct config *cfg)
 	struct ssh_settings *ssh = &cfg->ssh;
 	char **owned[] = { &cfg->runtime_dir, &ssh->runtime_dir, &ssh->inline_keys_name, &ssh->code_dir, &ssh->s3_keys_file,
 			   &ssh->cluster_dir, &ssh->cluster_keys_file, &ssh->cluster_pending_file,
-			   &ssh->cluster_trust_file, &cfg->cluster.ml_root, &cfg->cluster.runtime_dir };
+			   &ssh->cluster_trust_file, &ssh->cluster_hosts_file, &cfg->cluster.ml_root,
+			   &cfg->cluster.runtime_dir };
 
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 		free(*owned[i]);
@@ -851,6 +897,11 @@ static void format_value(const struct config *cfg, int id, char *buf, size_t len
 	case K_STARTUPS: {
 		const struct ssh_startups *st = field;
 		snprintf(buf, len, "%u:%u:%u", st->start, st->rate, st->full);
+		break;
+	}
+	case K_NETBLOCK: {
+		const struct ssh_netblock *nb = field;
+		snprintf(buf, len, "%u:%u", nb->v4, nb->v6);
 		break;
 	}
 	default:

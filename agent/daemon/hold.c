@@ -196,8 +196,9 @@ int hold_extend(struct hold *h, uint64_t usec)
 {
 	int n = 0;
 
+	/* Saturating: repeated extensions must not wrap the deadline around. */
 	for (struct hold_wait *w = h->waits; w; w = w->next, n++)
-		w->t.extra += usec;
+		w->t.extra = w->t.extra > UINT64_MAX / 4 - usec ? UINT64_MAX / 4 : w->t.extra + usec;
 	reschedule(h);
 	return n;
 }

@@ -91,20 +91,35 @@ static void on_wait_done(void *ud, struct hold_wait *w, enum wait_end why)
 }
 
 /* Seconds from a "timeout"/"window"/"duration" member: a number of seconds
- * or a duration string.  Absent: dflt.  -1 if present but invalid. */
+ * or a duration string, at most DURATION_MAX_SEC (100 years), so that the
+ * conversion to int64_t and to microseconds never overflows.  Absent:
+ * dflt.  -1 if present but invalid, -2 if too large. */
 static int64_t seconds_member(const cJSON *req, const char *key, int64_t dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
 	uint64_t sec;
+	int rc;
 
 	if (!v || cJSON_IsNull(v))
 		return dflt;
-	if (cJSON_IsNumber(v))
-		return v->valuedouble >= 0 ? (int64_t)v->valuedouble : -1;
-	if (cJSON_IsString(v) && duration_parse(v->valuestring, &sec) == 0)
-		return (int64_t)sec;
-	return -1;
+	if (cJSON_IsNumber(v)) {
+		/* Comparisons first: NaN fails both, and a double past INT64_MAX
+		 * must never reach the cast. */
+		if (!(v->valuedouble >= 0))
+			return -1;
+		if (!(v->valuedouble <= (double)DURATION_MAX_SEC))
+			return -2;
+		return (int64_t)v->valuedouble;
+	}
+	if (!cJSON_IsString(v))
+		return -1;
+	rc = duration_parse(v->valuestring, &sec);
+	if (rc == -ERANGE)
+		return -2;
+	return rc == 0 ? (int64_t)sec : -1;
 }
+
+#define TOO_LONG "at most 100 years (36500d)"
 
 static void do_wait(struct porthole *p, struct control_conn *c, const cJSON *req, enum wait_kind kind)
 {
@@ -117,8 +132,8 @@ static void do_wait(struct porthole *p, struct control_conn *c, const cJSON *req
 		return;
 	}
 	if (sec < 0) {
-		control_reply_error(c, "%s: expected a duration such as 90s, 30m or 1h30m",
-				    kind == WAIT_BREAKPOINT ? "timeout" : "window");
+		control_reply_error(c, "%s: expected a duration such as 90s, 30m or 1h30m%s",
+				    kind == WAIT_BREAKPOINT ? "timeout" : "window", sec == -2 ? ", " TOO_LONG : "");
 		return;
 	}
 	if (cl->wait) {
@@ -155,7 +170,8 @@ static void do_extend(struct porthole *p, struct control_conn *c, const cJSON *r
 	int n;
 
 	if (sec <= 0) {
-		control_reply_error(c, "extend: expected a positive duration such as 15m or 1h");
+		control_reply_error(c, "extend: expected a positive duration such as 15m or 1h%s",
+				    sec == -2 ? ", " TOO_LONG : "");
 		return;
 	}
 	if (!hold_active(p->hold, WAIT_BEFORE) && !hold_active(p->hold, WAIT_BREAKPOINT) &&

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 
+#include "vis.h"
+
 #define MAX_SINKS 4
 #define MAX_EARLY 64
 
@@ -79,7 +81,24 @@ static int syslog_priority(enum plog_level lvl)
 	}
 }
 
+static void emit_safe(enum plog_level lvl, const char *event, const cJSON *fields, const char *msg);
+
+/* Every message is escaped (vis.h) on its way in: whatever it quotes (a
+ * client's user name, a command, a path), it is one line of printable text
+ * on stderr, in the journal and in every sink. */
 static void emit(enum plog_level lvl, const char *event, const cJSON *fields, const char *msg)
+{
+	char safe[4 * 2048];
+
+	if (!vis_needed(msg)) {
+		emit_safe(lvl, event, fields, msg);
+		return;
+	}
+	vis_str(safe, sizeof(safe), msg);
+	emit_safe(lvl, event, fields, safe);
+}
+
+static void emit_safe(enum plog_level lvl, const char *event, const cJSON *fields, const char *msg)
 {
 	if (lvl >= the_log.min) {
 		if (the_log.journal) {

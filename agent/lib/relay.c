@@ -7,6 +7,29 @@
 #include <string.h>
 
 #include "log.h"
+#include "vis.h"
+
+/* The strings of a report's fields carry what clients sent (user names,
+ * commands, forwarding hosts): escaped when logged, for the log and
+ * CloudWatch alike.  Its "msg" is escaped by the logger like every
+ * message.  (Not at parsing: some reports carry text meant for porthole
+ * itself, such as the setup helper's host key.) */
+static void escape_fields(cJSON *f)
+{
+	cJSON *item;
+
+	cJSON_ArrayForEach(item, f) {
+		if (cJSON_IsString(item) && vis_needed(item->valuestring)) {
+			char *safe = vis_dup(item->valuestring);
+			if (safe) {
+				cJSON_free(item->valuestring);
+				item->valuestring = safe;
+			}
+		} else if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
+			escape_fields(item);
+		}
+	}
+}
 
 cJSON *relay_parse(const char *line)
 {
@@ -40,10 +63,13 @@ void relay_log(const cJSON *o)
 
 	if (!cJSON_IsString(l) || log_level_parse(l->valuestring, &lvl) < 0)
 		lvl = PLOG_INFO;
-	if (event)
-		log_event(lvl, event, cJSON_IsObject(f) ? cJSON_Duplicate(f, 1) : NULL, "%s", msg);
-	else
+	if (event) {
+		cJSON *safe = cJSON_IsObject(f) ? cJSON_Duplicate(f, 1) : NULL;
+		escape_fields(safe);
+		log_event(lvl, event, safe, "%s", msg);
+	} else {
 		log_msg(lvl, "%s", msg);
+	}
 }
 
 int relay_lines_add(struct relay_lines *l, const char *chunk, size_t n, size_t max,

@@ -167,12 +167,17 @@ static bool one_option(struct line *l, struct authkey_opts *o)
 			return true;
 		}
 	}
-	if (strcmp(name, "no-touch-required") == 0)
-		return true; /* relaxes a check libssh does not make anyway */
+	if (strcmp(name, "no-touch-required") == 0) {
+		o->no_touch_required = true;
+		return true;
+	}
+	if (strcmp(name, "verify-required") == 0) {
+		o->verify_required = true;
+		return true;
+	}
 
 	/* OpenSSH options porthole cannot honour: the key must not work. */
-	if (strcmp(name, "cert-authority") == 0 || strcmp(name, "verify-required") == 0 ||
-	    strcmp(name, "principals") == 0 || strcmp(name, "tunnel") == 0)
+	if (strcmp(name, "cert-authority") == 0 || strcmp(name, "principals") == 0 || strcmp(name, "tunnel") == 0)
 		return bad(l, "unsupported option \"%s\"", name);
 	if (*l->p != '=')
 		return bad(l, "unknown option \"%s\"", name);

@@ -3,7 +3,8 @@
  * the options porthole honours: restrict, [no-]pty, [no-]port-forwarding,
  * no-agent-forwarding, no-x11-forwarding, no-user-rc, command="…",
  * from="…", permitopen="…", permitlisten="…", environment="…",
- * expiry-time="…".  An option porthole does not know makes the line unusable
+ * expiry-time="…", and for security keys no-touch-required and
+ * verify-required (checked by session.c through authsig.h).  An option porthole does not know makes the line unusable
  * (never silently less restrictive than the author meant).
  *
  * The sources, in order: PORTHOLE_AUTHORIZED_KEYS (or the hyperparameter),
@@ -24,6 +25,8 @@
 
 struct authkey_opts {
 	bool no_pty, no_port_forwarding, no_agent_forwarding, no_x11_forwarding, no_user_rc;
+	bool no_touch_required;  /* an sk-* signature needs no user presence */
+	bool verify_required;    /* an sk-* signature needs user verification */
 	char *command;        /* forced command, or NULL */
 	char *from;           /* pattern list, or NULL */
 	char **permitopen;    /* NULL-terminated "host:port" list, or NULL for any */

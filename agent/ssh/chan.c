@@ -209,6 +209,12 @@ static int start(struct chan *sc, const struct req *rq)
 	if (sc->exec_errno) {
 		char msg[1200];
 		int len = snprintf(msg, sizeof(msg), "porthole: cannot run %s: %s\r\n", cmd.path, strerror(sc->exec_errno));
+		/* snprintf says how long the whole message would have been: a
+		 * long configured path is cut, never read past. */
+		if (len < 0)
+			len = 0;
+		else if ((size_t)len >= sizeof(msg))
+			len = (int)sizeof(msg) - 1;
 		ssh_channel_write_stderr(sc->ch, msg, (uint32_t)len);
 		report_log(PLOG_WARN, NULL, NULL, "ssh %s:%u: cannot run %s: %s", ctx->peer, ctx->peer_port, cmd.path,
 			   strerror(sc->exec_errno));

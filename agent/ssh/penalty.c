@@ -3,6 +3,7 @@
 #include "penalty.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,9 @@
 
 struct source {
 	char addr[64];
-	unsigned failures;
-	uint64_t last;        /* monotonic usec of the last failure; 0: slot free */
-	uint64_t until;       /* shut out until then */
+	uint64_t last;        /* monotonic usec of the last penalty; 0: slot free */
+	uint64_t until;       /* the penalty runs out then */
+	bool active;          /* gathered PENALTY_MIN_USEC since it last ran out */
 };
 
 struct penalty {
@@ -30,11 +31,25 @@ void penalty_free(struct penalty *b)
 	free(b);
 }
 
+uint64_t penalty_usec(enum penalty_kind kind)
+{
+	switch (kind) {
+	case PENALTY_AUTHFAIL:
+		return PENALTY_AUTHFAIL_USEC;
+	case PENALTY_GRACE:
+		return PENALTY_GRACE_USEC;
+	case PENALTY_CRASH:
+		return PENALTY_CRASH_USEC;
+	}
+	return 0;
+}
+
+/* Its slot; slots whose penalty ran out are freed on the way. */
 static struct source *find(struct penalty *b, const char *addr, uint64_t now)
 {
 	for (int i = 0; i < SLOTS; i++) {
 		struct source *s = &b->s[i];
-		if (s->last && now > s->last + PENALTY_FORGET_USEC && now > s->until)
+		if (s->last && now >= s->until)
 			memset(s, 0, sizeof(*s));
 		if (s->last && strcmp(s->addr, addr) == 0)
 			return s;
@@ -46,43 +61,36 @@ uint64_t penalty_wait(struct penalty *b, const char *addr, uint64_t now)
 {
 	struct source *s = b ? find(b, addr, now) : NULL;
 
-	return s && s->until > now ? s->until - now : 0;
+	return s && s->active && s->until > now ? s->until - now : 0;
 }
 
-void penalty_failure(struct penalty *b, const char *addr, uint64_t now)
+void penalty_add(struct penalty *b, const char *addr, enum penalty_kind kind, uint64_t now)
 {
-	struct source *s, *oldest;
+	struct source *s;
 
 	if (!b)
 		return;
-	oldest = &b->s[0];
 	s = find(b, addr, now);
 	if (!s) {
+		/* A free slot, else the one whose penalty runs out first. */
+		struct source *pick = &b->s[0];
 		for (int i = 0; i < SLOTS; i++) {
 			if (!b->s[i].last) {
-				oldest = &b->s[i];
+				pick = &b->s[i];
 				break;
 			}
-			if (b->s[i].last < oldest->last)
-				oldest = &b->s[i];
+			if (b->s[i].until < pick->until)
+				pick = &b->s[i];
 		}
-		s = oldest;
+		s = pick;
 		memset(s, 0, sizeof(*s));
 		strncpy(s->addr, addr, sizeof(s->addr) - 1);
+		s->until = now;
 	}
-	s->failures++;
 	s->last = now;
-	if (s->failures > PENALTY_FREE_FAILURES) {
-		unsigned n = s->failures - PENALTY_FREE_FAILURES - 1;
-		uint64_t d = n >= 6 ? PENALTY_MAX_USEC : UINT64_C(1000000) << n;
-		s->until = now + (d < PENALTY_MAX_USEC ? d : PENALTY_MAX_USEC);
-	}
-}
-
-void penalty_success(struct penalty *b, const char *addr)
-{
-	struct source *s = b ? find(b, addr, 0) : NULL;
-
-	if (s)
-		memset(s, 0, sizeof(*s));
+	s->until = (s->until > now ? s->until : now) + penalty_usec(kind);
+	if (s->until > now + PENALTY_MAX_USEC)
+		s->until = now + PENALTY_MAX_USEC;
+	if (s->until - now >= PENALTY_MIN_USEC)
+		s->active = true;
 }

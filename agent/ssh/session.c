@@ -21,10 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "algos.h"
+#include "authsig.h"
 #include "chan.h"
 #include "chan_table.h"
+#include "connproc.h"
 #include "forward.h"
 #include "nettrust.h"
+#include "penalty.h"
 #include "session_ctx.h"
 
 #include "../lib/clock.h"
@@ -43,6 +47,9 @@
  * SIGHUP and for the client to take their exit statuses; PID 1 waits a
  * little longer (sshd_drain) before it exits and takes everything along. */
 #define STOP_GRACE_USEC (2 * USEC_PER_SEC)
+/* How long a login waits for PID 1 to send the environment (milliseconds
+ * when PID 1 is well). */
+#define LOGIN_ENV_USEC (10 * USEC_PER_SEC)
 
 enum item_kind { IT_CHAN, IT_FWD, IT_LISTEN };
 
@@ -67,6 +74,7 @@ struct conn {
 	bool loop_ready;
 	struct authkeys keys;
 	struct authkey net_key;   /* a login admitted by cluster network trust */
+	struct authsig *sig;      /* security keys' flags; NULL when libssh cannot show them */
 	bool keys_loaded, authed;
 	unsigned tries;
 	const char *drop;         /* why to end the connection now */
@@ -77,6 +85,7 @@ struct conn {
 	bool agent_failed;        /* it could not be made, or is gone: no second try */
 	unsigned n_items;
 	uint64_t last_activity, next_keepalive;
+	uint64_t penalised_until; /* monotonic usec; 0: the source is not penalised */
 };
 
 /* The login grace alarm: a signal handler can only reach statics. */
@@ -169,6 +178,21 @@ static void fingerprint(ssh_key key, char *buf, size_t len)
 	ssh_clean_pubkey_hash(&hash);
 }
 
+/* A penalised source's failures are answered late (penalty.h): guessing
+ * slows down, and whoever holds an authorized key still logs in at once. */
+static void tarpit(const struct conn *c)
+{
+	uint64_t now = clock_mono_usec(), d;
+
+	if (now >= c->penalised_until)
+		return;
+	d = c->penalised_until - now;
+	if (d > PENALTY_TARPIT_USEC)
+		d = PENALTY_TARPIT_USEC;
+	nanosleep(&(struct timespec){ .tv_sec = (time_t)(d / USEC_PER_SEC), .tv_nsec = (long)(d % USEC_PER_SEC) * 1000 },
+		  NULL);
+}
+
 static int refuse(struct conn *c, const char *user, const char *method, const char *fp, const char *why)
 {
 	unsigned max = c->sp->cfg->max_auth_tries ? c->sp->cfg->max_auth_tries : 1;
@@ -187,6 +211,7 @@ static int refuse(struct conn *c, const char *user, const char *method, const ch
 	       method, user, why, fp ? ", key " : "", fp ? fp : "");
 	if (c->tries >= max)
 		c->drop = "too many authentication failures (PORTHOLE_MAX_AUTH_TRIES)";
+	tarpit(c);
 	return SSH_AUTH_DENIED;
 }
 
@@ -196,6 +221,7 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 
 	alarm(0);
 	c->authed = true;
+	authsig_stop(c->sig); /* nothing of the session is captured */
 	c->ctx.key = k;
 	snprintf(c->ctx.fingerprint, sizeof(c->ctx.fingerprint), "%s", fp);
 	c->last_activity = clock_mono_usec();
@@ -211,6 +237,10 @@ static void login(struct conn *c, const struct authkey *k, const char *fp, ssh_k
 	report_log(PLOG_INFO, "ssh_login", f, "ssh: %s logged in from %s:%u with %s key %s (%s%s%s)", c->ctx.user.name,
 	       c->ctx.peer, c->ctx.peer_port, ssh_key_type_to_char(ssh_key_type(key)), fp, k->where,
 	       k->comment ? " " : "", k->comment ? k->comment : "");
+	/* Only now the training environment, which sessions inherit. */
+	if (c->sp->fresh && connproc_take_env(c->sp->report_fd, LOGIN_ENV_USEC) < 0)
+		report_log(PLOG_WARN, NULL, NULL, "ssh %s:%u: porthole did not send the training environment; sessions "
+			   "get a short one", c->ctx.peer, c->ctx.peer_port);
 }
 
 /* How long a login may wait for cluster SSH's rendezvous: well inside the
@@ -261,6 +291,29 @@ static const struct authkey *cluster_key(struct conn *c, ssh_key key, const char
 	return k;
 }
 
+/* OpenSSH's rules for a security key's signature (sk-*): the user touched
+ * the key unless its line says no-touch-required, and proved who they are
+ * to it when the line says verify-required.  NULL, or why not. */
+static const char *security_key_refusal(struct conn *c, const char *user, const struct authkey *k, ssh_key key)
+{
+	enum ssh_keytypes_e t = ssh_key_type(key);
+	bool presence = !k->o.no_touch_required, verified = k->o.verify_required;
+	uint8_t flags = 0;
+
+	if (t != SSH_KEYTYPE_SK_ED25519 && t != SSH_KEYTYPE_SK_ECDSA)
+		return NULL;
+	if (!presence && !verified)
+		return NULL;
+	if (authsig_sk_flags(c->sig, user, key, &flags) < 0)
+		return "cannot read the security key's flags from the signature, so it cannot be checked";
+	if (presence && !(flags & AUTHSIG_USER_PRESENT))
+		return "the security key was not touched (no user presence); a key line with no-touch-required "
+		       "allows that";
+	if (verified && !(flags & AUTHSIG_USER_VERIFIED))
+		return "the security key did not verify the user (the key's line says verify-required)";
+	return NULL;
+}
+
 static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey, char state, void *ud)
 {
 	struct conn *c = ud;
@@ -274,6 +327,9 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		return SSH_AUTH_DENIED;
 	if (strcmp(user, c->ctx.user.name) != 0)
 		return refuse(c, user, "publickey", fp, "sessions run as porthole's own user; log in as that user");
+	if (!algos_userkey_ok(ssh_key_type(pubkey)))
+		return refuse(c, user, "publickey", fp, "keys of this type are not accepted (ssh-dss and certificates; "
+			      "OpenSSH 9 refuses them too)");
 	if (!c->keys_loaded) {
 		/* Read at each connection, so keys added to the files while
 		 * porthole runs work at once (mistakes were reported at start). */
@@ -289,6 +345,9 @@ static int on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct
 		return SSH_AUTH_SUCCESS; /* "this key would do": the client signs next */
 	if (state != SSH_PUBLICKEY_STATE_VALID)
 		return refuse(c, user, "publickey", fp, "bad signature");
+	why = security_key_refusal(c, user, k, pubkey);
+	if (why)
+		return refuse(c, user, "publickey", fp, why);
 	login(c, k, fp, pubkey);
 	return SSH_AUTH_SUCCESS;
 }
@@ -601,6 +660,11 @@ static int setup(struct conn *c, int fd)
 	 * whole story.  The bind owns the key from here on. */
 	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
 	ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, SESSION_BANNER);
+	if (algos_apply(c->bind) < 0) {
+		ssh_key_free(key);
+		report_log(PLOG_ERROR, NULL, NULL, "ssh: cannot set the algorithm lists: %s", ssh_get_error(c->bind));
+		return -1;
+	}
 	if (ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
 		ssh_key_free(key);
 		report_log(PLOG_ERROR, NULL, NULL, "ssh: cannot use the host key: %s", ssh_get_error(c->bind));
@@ -610,6 +674,10 @@ static int setup(struct conn *c, int fd)
 		report_log(PLOG_ERROR, NULL, NULL, "ssh %s:%u: %s", sp->peer, sp->peer_port, ssh_get_error(c->bind));
 		return -1;
 	}
+	/* Before the key exchange, so that the capture sees every packet. */
+	if ((rc = authsig_new(c->ctx.s, &c->sig)) < 0)
+		report_log(PLOG_DEBUG, NULL, NULL, "ssh %s:%u: no packet capture for security keys' flags: %s",
+			   sp->peer, sp->peer_port, strerror(-rc));
 	c->scb.userdata = c;
 	c->scb.auth_pubkey_function = on_auth_pubkey;
 	c->scb.auth_password_function = on_auth_password;
@@ -654,6 +722,7 @@ static void teardown(struct conn *c)
 		ssh_disconnect(c->ctx.s);
 		ssh_free(c->ctx.s);
 	}
+	authsig_free(c->sig); /* the session used it until ssh_free */
 	if (c->bind)
 		ssh_bind_free(c->bind);
 	authkeys_free(&c->keys);
@@ -674,6 +743,8 @@ int session_main(int fd, const struct session_params *sp)
 		return 1;
 	}
 	c.ctx.cfg = sp->cfg;
+	if (sp->penalty_usec)
+		c.penalised_until = clock_mono_usec() + sp->penalty_usec;
 	snprintf(c.ctx.peer, sizeof(c.ctx.peer), "%s", sp->peer);
 	snprintf(c.ctx.local, sizeof(c.ctx.local), "%s", sp->local);
 	c.ctx.peer_port = sp->peer_port;

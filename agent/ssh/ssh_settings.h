@@ -18,6 +18,12 @@ struct ssh_startups {
 	unsigned start, rate, full;
 };
 
+/* OpenSSH's PerSourceNetBlockSize "v4:v6": how many leading bits of a
+ * client's address make its source for the per-source limits. */
+struct ssh_netblock {
+	unsigned v4, v6;
+};
+
 struct ssh_settings {
 	enum ssh_mode mode;
 	unsigned port;
@@ -30,6 +36,9 @@ struct ssh_settings {
 	uint64_t login_grace;       /* seconds */
 	unsigned max_auth_tries;
 	struct ssh_startups max_startups;
+	unsigned per_source_max_startups;  /* unauthenticated connections per source; 0: no limit */
+	struct ssh_netblock per_source_netblock;
+	char *per_source_penalty_exempt;   /* persource.h's list; NULL: nobody is exempt */
 	uint64_t idle_timeout;      /* seconds; 0: none */
 	uint64_t keepalive;         /* seconds; 0: none */
 	bool gateway_ports;         /* ssh -R may bind non-loopback addresses */
@@ -44,6 +53,7 @@ struct ssh_settings {
 	char *cluster_keys_file;    /* the job's hosts' client keys, or NULL */
 	char *cluster_pending_file; /* exists while the rendezvous decides, or NULL */
 	char *cluster_trust_file;   /* the job's addresses under network trust, else NULL */
+	char *cluster_hosts_file;   /* cluster SSH's known hosts (the job's hosts' addresses), or NULL */
 };
 
 #endif

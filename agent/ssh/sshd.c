@@ -16,8 +16,10 @@
 
 #include "authkeys.h"
 #include "sshlib.h"
+#include "connproc.h"
 #include "opensshd.h"
 #include "penalty.h"
+#include "persource.h"
 #include "session.h"
 #include "sshd_setup.h"
 
@@ -26,6 +28,7 @@
 #include "../lib/duration.h"
 #include "../lib/log.h"
 #include "../lib/relay.h"
+#include "../lib/vis.h"
 
 #define MAX_LISTENERS 8
 #define MAX_REPORT_LINE (64 * 1024)
@@ -37,9 +40,10 @@ struct conn {
 	int fd;                 /* the report pipe; -1 once at EOF */
 	sd_event_source *io;
 	char addr[64];
+	char block[72];         /* its source for the per-source limits (persource.h) */
 	unsigned port;
 	char user[256];
-	bool logged_in, failed;
+	bool logged_in, failed, grace;
 	uint64_t start, login_at;
 	struct relay_lines lines; /* from its report pipe */
 	struct conn *next;
@@ -57,7 +61,8 @@ struct sshd {
 	struct hostkey hk;
 	struct conn *conns;
 	unsigned n_unauth;
-	struct penalty *penalty;   /* NULL (out of memory): nobody is shut out */
+	struct penalty *penalty;   /* NULL (out of memory): nobody is penalised */
+	const char *exempt;        /* sources never penalised (persource.h) */
 	uint64_t rng;
 	uint64_t refusals_warned;  /* when we last warned about refusals */
 	unsigned refusals;         /* since then */
@@ -110,11 +115,16 @@ static void conn_line(void *ud, const char *line)
 		c->logged_in = true;
 		c->login_at = clock_mono_usec();
 		c->d->n_unauth--;
-		snprintf(c->user, sizeof(c->user), "%s", u ? u : "?");
-		penalty_success(c->d->penalty, c->addr);
+		/* Escaped like every client string that reaches the log (vis.h). */
+		vis_str(c->user, sizeof(c->user), u ? u : "?");
+		if (c->fd >= 0 && connproc_send_env(c->fd) < 0)
+			log_warn("ssh %s:%u: cannot send the training environment to the connection's process", c->addr,
+				 c->port);
 		c->d->hooks.opened(c->d->hooks.ud);
-	} else if (ev && (strcmp(ev, "ssh_auth_failure") == 0 || strcmp(ev, "ssh_login_grace") == 0)) {
+	} else if (ev && strcmp(ev, "ssh_auth_failure") == 0) {
 		c->failed = true;
+	} else if (ev && strcmp(ev, "ssh_login_grace") == 0) {
+		c->grace = true;
 	}
 	relay_log(o);
 	cJSON_Delete(o);
@@ -189,6 +199,25 @@ static void drain_done(struct sshd *d)
 		cb(d->drained_ud);
 }
 
+/* What the connection did adds to its source's penalty, unless the source
+ * is exempt (PORTHOLE_PER_SOURCE_PENALTY_EXEMPT). */
+static void penalise(struct sshd *d, const struct conn *c, enum penalty_kind kind)
+{
+	static const char *const what[] = { [PENALTY_AUTHFAIL] = "failed to log in", [PENALTY_GRACE] =
+						    "did not log in within PORTHOLE_LOGIN_GRACE",
+					    [PENALTY_CRASH] = "crashed its connection's process" };
+	uint64_t now = clock_mono_usec(), before;
+
+	if (persource_exempt(d->exempt, d->cfg, c->addr))
+		return;
+	before = penalty_wait(d->penalty, c->block, now);
+	penalty_add(d->penalty, c->block, kind, now);
+	if (!before && penalty_wait(d->penalty, c->block, now))
+		log_info("ssh: source %s penalised (it %s, among others): its failed logins are answered late for "
+			 "%llus (PORTHOLE_PER_SOURCE_PENALTY_EXEMPT exempts sources)", c->block, what[kind],
+			 (unsigned long long)(penalty_wait(d->penalty, c->block, now) / USEC_PER_SEC));
+}
+
 static void on_conn_exit(void *ud, pid_t pid, int wstatus)
 {
 	struct conn *c = ud;
@@ -216,10 +245,13 @@ static void on_conn_exit(void *ud, pid_t pid, int wstatus)
 			  crashed ? "; its connection process was " : "", crashed ? how : "");
 		d->hooks.closed(d->hooks.ud);
 	} else {
-		if (c->failed)
-			penalty_failure(d->penalty, c->addr, clock_mono_usec());
-		if (WIFSIGNALED(wstatus))
+		/* Only SIGTERM is porthole's own (sshd_drain): any other signal
+		 * before a login is a crash the client may have caused. */
+		bool crashed = WIFSIGNALED(wstatus) && WTERMSIG(wstatus) != SIGTERM;
+		if (crashed)
 			log_warn("ssh %s:%u: the connection's process %d %s", c->addr, c->port, (int)pid, how);
+		if (crashed || c->grace || c->failed)
+			penalise(d, c, crashed ? PENALTY_CRASH : c->grace ? PENALTY_GRACE : PENALTY_AUTHFAIL);
 	}
 	conn_free(c);
 	if (d->drained && !d->conns)
@@ -251,6 +283,16 @@ static bool too_many_startups(struct sshd *d)
 	return next_random(d) % 100 < p;
 }
 
+static unsigned unauth_from(const struct sshd *d, const char *block)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = d->conns; c; c = c->next)
+		if (!c->logged_in && strcmp(c->block, block) == 0)
+			n++;
+	return n;
+}
+
 static void refuse(struct sshd *d, int fd, const char *addr, unsigned port, const char *why)
 {
 	uint64_t now = clock_mono_usec();
@@ -271,60 +313,53 @@ static void admit(struct sshd *d, int fd, const struct sockaddr_storage *peer)
 	struct session_params sp = { .cfg = d->cfg, .host_key = d->hk.priv };
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
-	uint64_t wait;
+	char block[72];
 	struct conn *c;
-	int p[2];
+	int p[2], rc;
 	pid_t pid;
 
 	addr_text(peer, sp.peer, sizeof(sp.peer), &sp.peer_port);
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0)
 		addr_text(&local, sp.local, sizeof(sp.local), &sp.local_port);
-	wait = penalty_wait(d->penalty, sp.peer, clock_mono_usec());
-	if (wait) {
-		char why[96];
-		snprintf(why, sizeof(why), "too many failed logins from it; again in %llus",
-			 (unsigned long long)(wait / USEC_PER_SEC + 1));
-		refuse(d, fd, sp.peer, sp.peer_port, why);
+	if (persource_block(sp.peer, &d->cfg->per_source_netblock, block, sizeof(block)) < 0)
+		snprintf(block, sizeof(block), "%s", sp.peer);
+	/* One source cannot fill MaxStartups for everyone (OpenSSH's
+	 * PerSourceMaxStartups). */
+	if (d->cfg->per_source_max_startups && unauth_from(d, block) >= d->cfg->per_source_max_startups) {
+		refuse(d, fd, sp.peer, sp.peer_port,
+		       "too many connections not logged in yet from its address (PORTHOLE_PER_SOURCE_MAX_STARTUPS)");
 		return;
 	}
+	/* Penalised, not refused: the real user may share the source. */
+	sp.penalty_usec = penalty_wait(d->penalty, block, clock_mono_usec());
 	if (too_many_startups(d)) {
 		refuse(d, fd, sp.peer, sp.peer_port, "too many connections not logged in yet (PORTHOLE_MAX_STARTUPS)");
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c || pipe2(p, O_CLOEXEC) < 0) {
+	/* A socket rather than a pipe: PID 1 hands the environment over it
+	 * after the login (connproc.h). */
+	if (!c || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
 		free(c);
 		refuse(d, fd, sp.peer, sp.peer_port, "out of resources");
 		return;
 	}
-	pid = fork();
-	if (pid < 0) {
+	sp.report_fd = -1;
+	rc = connproc_start(&sp, fd, p[1], &pid);
+	if (rc < 0) {
 		close(p[0]);
-		close(p[1]);
 		free(c);
-		refuse(d, fd, sp.peer, sp.peer_port, strerror(errno));
+		d->refusals++;
+		log_warn("ssh %s:%u: cannot start the connection's process: %s", sp.peer, sp.peer_port, strerror(-rc));
 		return;
 	}
-	if (pid == 0) {
-		/* The connection's process: nothing of the others. */
-		free(c);
-		close(p[0]);
-		for (size_t i = 0; i < d->n_listen; i++)
-			close(d->lfd[i]);
-		for (struct conn *o = d->conns; o; o = o->next)
-			if (o->fd >= 0)
-				close(o->fd);
-		sp.report_fd = p[1];
-		_exit(session_main(fd, &sp));
-	}
-	close(p[1]);
-	close(fd);
 	c->d = d;
 	c->pid = pid;
 	c->fd = p[0];
 	c->port = sp.peer_port;
 	c->start = clock_mono_usec();
 	snprintf(c->addr, sizeof(c->addr), "%s", sp.peer);
+	snprintf(c->block, sizeof(c->block), "%s", block);
 	c->next = d->conns;
 	d->conns = c;
 	d->n_unauth++;
@@ -579,6 +614,12 @@ static int embedded(struct sshd *d, int listen_fd)
 		return rc;
 	}
 	penalty_new(&d->penalty);
+	d->exempt = d->cfg->per_source_penalty_exempt;
+	if (d->exempt && !persource_exempt_valid(d->exempt)) {
+		log_error("ssh: PORTHOLE_PER_SOURCE_PENALTY_EXEMPT: expected addresses, CIDR blocks, loopback, cluster "
+			  "or none, separated by commas; using loopback,cluster");
+		d->exempt = "loopback,cluster";
+	}
 	log_info("ssh: listening on port %u; host key %s", d->port, d->hk.fingerprint);
 	if (!d->check_later)
 		say_keys(d->cfg, n_keys);

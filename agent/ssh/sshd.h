@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sshd.h — porthole's SSH endpoint, as PID 1 sees it.
  *
- * PORTHOLE_SSH=embedded (the default): porthole listens itself and forks one
- * process per connection (session.c), which speaks SSH; a crash there ends
- * that connection only.  That process tells porthole over a pipe when its
- * user has logged in, and what they do (audit events, logged here); logged-in
- * connections count as sessions for the hold, through the hooks.  Limits:
- * PORTHOLE_MAX_STARTUPS unauthenticated connections at once, and a backoff
- * for sources that keep failing.
+ * PORTHOLE_SSH=embedded (the default): porthole listens itself and starts one
+ * process per connection, a fresh porthole image (connproc.h, session.c),
+ * which speaks SSH; a crash there ends that connection only.  That process
+ * tells porthole over a socket when its user has logged in, and what they do
+ * (audit events, logged here); logged-in connections count as sessions for
+ * the hold, through the hooks.  Limits: PORTHOLE_MAX_STARTUPS unauthenticated
+ * connections at once, PORTHOLE_PER_SOURCE_MAX_STARTUPS from one source
+ * (persource.h), and penalties for sources that keep failing (penalty.h).
  * PORTHOLE_SSH=openssh: the image's sshd, supervised (opensshd.c); falls
  * back to embedded when the image has none.
  * PORTHOLE_SSH=off: nothing.

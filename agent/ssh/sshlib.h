@@ -71,6 +71,10 @@
 	X(ssh_message_subtype) \
 	X(ssh_message_type) \
 	X(ssh_new) \
+	X(ssh_pcap_file_close) \
+	X(ssh_pcap_file_free) \
+	X(ssh_pcap_file_new) \
+	X(ssh_pcap_file_open) \
 	X(ssh_pki_export_privkey_base64) \
 	X(ssh_pki_export_pubkey_base64) \
 	X(ssh_pki_generate) \
@@ -83,6 +87,7 @@
 	X(ssh_set_blocking) \
 	X(ssh_set_channel_callbacks) \
 	X(ssh_set_message_callback) \
+	X(ssh_set_pcap_file) \
 	X(ssh_set_server_callbacks) \
 	X(ssh_string_free_char) \
 	X(ssh_version)
@@ -151,6 +156,10 @@ int sshlib_load(char *err, size_t len);
 #define ssh_message_subtype (sshlib_table.ssh_message_subtype)
 #define ssh_message_type (sshlib_table.ssh_message_type)
 #define ssh_new (sshlib_table.ssh_new)
+#define ssh_pcap_file_close (sshlib_table.ssh_pcap_file_close)
+#define ssh_pcap_file_free (sshlib_table.ssh_pcap_file_free)
+#define ssh_pcap_file_new (sshlib_table.ssh_pcap_file_new)
+#define ssh_pcap_file_open (sshlib_table.ssh_pcap_file_open)
 #define ssh_pki_export_privkey_base64 (sshlib_table.ssh_pki_export_privkey_base64)
 #define ssh_pki_export_pubkey_base64 (sshlib_table.ssh_pki_export_pubkey_base64)
 #define ssh_pki_generate (sshlib_table.ssh_pki_generate)
@@ -163,6 +172,7 @@ int sshlib_load(char *err, size_t len);
 #define ssh_set_blocking (sshlib_table.ssh_set_blocking)
 #define ssh_set_channel_callbacks (sshlib_table.ssh_set_channel_callbacks)
 #define ssh_set_message_callback (sshlib_table.ssh_set_message_callback)
+#define ssh_set_pcap_file (sshlib_table.ssh_set_pcap_file)
 #define ssh_set_server_callbacks (sshlib_table.ssh_set_server_callbacks)
 #define ssh_string_free_char (sshlib_table.ssh_string_free_char)
 #define ssh_version (sshlib_table.ssh_version)

@@ -367,24 +367,24 @@ static bool layer_ok(const struct scase *sc, int layer)
 }
 
 /* How the message names a value at a layer (conf values are on line 1). */
-static void named_as(const struct scase *sc, int layer, const char *text, char *buf, size_t len)
+static void named_as(const struct scase *sc, int layer, char *buf, size_t len)
 {
 	char lower[64];
 
 	switch (layer) {
 	case LAYER_FLAG:
 		lower_name(sc->id, '-', lower, sizeof(lower));
-		snprintf(buf, len, "--%s=\"%s\" (command line)", lower, text);
+		snprintf(buf, len, "--%s (command line)", lower);
 		break;
 	case LAYER_ENV:
-		snprintf(buf, len, "PORTHOLE_%s=\"%s\" (environment)", names[sc->id], text);
+		snprintf(buf, len, "PORTHOLE_%s (environment)", names[sc->id]);
 		break;
 	case LAYER_HYPER:
 		lower_name(sc->id, '_', lower, sizeof(lower));
-		snprintf(buf, len, "hyperparameter porthole_%s=\"%s\" (%s)", lower, text, fx.hyper);
+		snprintf(buf, len, "hyperparameter porthole_%s (%s)", lower, fx.hyper);
 		break;
 	default:
-		snprintf(buf, len, "PORTHOLE_%s=\"%s\" (%s:1)", names[sc->id], text, fx.conf);
+		snprintf(buf, len, "PORTHOLE_%s (%s:1)", names[sc->id], fx.conf);
 	}
 }
 
@@ -536,7 +536,7 @@ static void test_bad_values(void **state)
 				 names[sc->id], layer_label[l], layer_label[cfg.layer[sc->id]], layer_label[lower]);
 
 			/* The one message names setting+layer+value, the expectation and the fallback. */
-			named_as(sc, l, sc->bad, what, sizeof(what));
+			named_as(sc, l, what, sizeof(what));
 			snprintf(used, sizeof(used), "using \"%s\" (%s)", lower == LAYER_DEFAULT ? sc->def_text : sc->a,
 				 config_layer_name((enum config_layer)lower));
 			TU_CHECK(tu_log_count(&fx.log, PLOG_ERROR) == 1, "%s bad at %s: %zu error messages",
@@ -659,9 +659,12 @@ static void test_bad_values_stacked(void **state)
 	assert_int_equal(cfg.layer[SET_WINDOW], LAYER_CONF);
 	assert_int_equal(cfg.errors, 3);
 	assert_int_equal(tu_log_count(&fx.log, PLOG_ERROR), 3);
-	assert_non_null(tu_log_find(&fx.log, "--window=\"soon\""));
-	assert_non_null(tu_log_find(&fx.log, "PORTHOLE_WINDOW=\"-1\" (environment)"));
-	assert_non_null(tu_log_find(&fx.log, "porthole_window=\"1.5h\""));
+	assert_non_null(tu_log_find(&fx.log, "--window (command line)"));
+	assert_non_null(tu_log_find(&fx.log, "PORTHOLE_WINDOW (environment)"));
+	assert_non_null(tu_log_find(&fx.log, "porthole_window ("));
+	/* Refused values are never repeated (config.c: they may be secrets). */
+	assert_null(tu_log_find(&fx.log, "soon"));
+	assert_null(tu_log_find(&fx.log, "1.5h"));
 	for (size_t i = 0; i < fx.log.n; i++)
 		assert_non_null(strstr(fx.log.e[i].msg, "using \"90s\" (conf file)"));
 	config_free(&cfg);
@@ -698,11 +701,11 @@ static void test_shadowed_bad_value_is_reported(void **state)
 	config_free(&cfg);
 	assert_int_equal(window, 3600);
 	assert_int_equal(layer, LAYER_FLAG);
-	if (errors != 1 || !tu_log_find(&fx.log, "PORTHOLE_WINDOW=\"30mins\""))
+	if (errors != 1 || !tu_log_find(&fx.log, "PORTHOLE_WINDOW ("))
 		print_error("bad conf value PORTHOLE_WINDOW=30mins shadowed by --window=1h: %u errors, stderr \"%s\"\n",
 			    errors, fx.err);
 	assert_int_equal(errors, 1);
-	assert_non_null(tu_log_find(&fx.log, "PORTHOLE_WINDOW=\"30mins\""));
+	assert_non_null(tu_log_find(&fx.log, "PORTHOLE_WINDOW ("));
 }
 
 /* Hyperparameters as SageMaker and the Python SDK write them. */
@@ -778,9 +781,9 @@ static void test_hyper_file_problems(void **state)
 		{ "{\"porthole_window\": null}", 1, "hyperparameter porthole_window is not a string", NULL, NULL, 90 },
 		{ "{\"porthole_window\": {\"a\": 1}}", 1, "porthole_window is not a string", NULL, NULL, 90 },
 		{ "{\"porthole_window\": [\"5m\"]}", 1, "porthole_window is not a string", NULL, NULL, 90 },
-		{ "{\"porthole_window\": 1.5}", 1, "porthole_window=\"1.5\"", "expected a duration", NULL, 90 },
-		{ "{\"porthole_window\": -300}", 1, "porthole_window=\"-300\"", "expected a duration", NULL, 90 },
-		{ "{\"porthole_window\": \"\\\"\\\"\"}", 1, "porthole_window=\"\"", "expected a duration", NULL, 90 },
+		{ "{\"porthole_window\": 1.5}", 1, "porthole_window (", "expected a duration", NULL, 90 },
+		{ "{\"porthole_window\": -300}", 1, "porthole_window (", "expected a duration", NULL, 90 },
+		{ "{\"porthole_window\": \"\\\"\\\"\"}", 1, "porthole_window (", "expected a duration", NULL, 90 },
 		{ "{\"porthole_bogus\": 1, \"porthole_window\": \"2m\"}", 1, "porthole_bogus", NULL, NULL, 120 },
 		{ NULL, 1, "cannot read hyperparameters", NULL, NULL, 90 },
 	};
@@ -917,9 +920,9 @@ static void test_conf_file(void **state)
 		{ "porthole_window=5m\n", 1, 1800, "unknown setting porthole_window", NULL },
 		{ "PORTHOLE_CONFIG=/etc/other.conf\n", 1, 1800, "unknown setting PORTHOLE_CONFIG", NULL },
 		{ "=5m\n", 1, 1800, "unknown setting", NULL },
-		{ "just some words\n", 1, 1800, ":1: expected KEY=VALUE, got \"just some words\"; line ignored", NULL },
+		{ "just some words\n", 1, 1800, ":1: expected KEY=VALUE; line ignored", NULL },
 		{ "PORTHOLE_WINDOW=5m\nno equals here\nPORTHOLE_HOLD=always\n", 1, 300, ":2: expected KEY=VALUE", NULL },
-		{ "# c\nPORTHOLE_WINDOW=5mm\n", 1, 1800, "PORTHOLE_WINDOW=\"5mm\" (", ".conf:2)" },
+		{ "# c\nPORTHOLE_WINDOW=5mm\n", 1, 1800, "PORTHOLE_WINDOW (", ".conf:2)" },
 	};
 	(void)state;
 
