@@ -179,7 +179,7 @@ class RootRun:
         run = ["/bin/sh", "-c", SETUP, "rootrun", str(self.root), self.hostname, self.exe, *self.args]
         if self.trace is None:
             return run
-        return ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=open,openat,openat2,execve,execveat",
+        return ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=open,openat,openat2,execve,execveat,clone,clone3,fork,vfork",
                 "-o", str(self.trace), "--", *run]
 
     def start(self) -> "RootRun":

@@ -335,11 +335,20 @@ def porthole_opens(trace: Path) -> list[str]:
     """The open and exec calls made by porthole's own processes (PID 1, its
     helpers, connection processes, its sftp-server) in an strace -f log:
     a process is porthole's from an exec of porthole, or a fork of one, until
-    it execs something else (a session's shell)."""
+    it execs something else (a session's shell).  A call strace split in two
+    ("<unfinished ...>", "<... clone resumed>") counts where it ends."""
     exe: dict[str, str] = {}
+    pending: dict[str, str] = {}
     calls = []
     for line in trace.read_text(errors="replace").splitlines():
         pid, _, call = line.partition(" ")
+        call = call.strip()
+        if call.endswith("<unfinished ...>"):
+            pending[pid] = call[: -len("<unfinished ...>")]
+            continue
+        m = re.match(r"<\.\.\. \w+ resumed>(.*)$", call)
+        if m:
+            call = pending.pop(pid, "") + m.group(1)
         m = re.match(r'(execve|execveat)\("([^"]*)"', call)
         if m and call.rstrip().endswith("= 0"):
             exe[pid] = m.group(2)
