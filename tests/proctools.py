@@ -40,3 +40,23 @@ def kill_session(sid, term_grace=2.0, kill_grace=2.0):
         deadline = time.monotonic() + grace
         while session_pids(sid) and time.monotonic() < deadline:
             time.sleep(0.02)
+
+
+def kill_namespace_run(proc, pid1, wait: float = 60.0):
+    """End a run started in its own session whose PID 1 (as the host sees
+    it) is pid1: SIGKILL that init, so every process in its namespace goes,
+    and the session's group; then reap proc."""
+    if proc.poll() is None:
+        if pid1:
+            try:  # the namespace's init: every process in it goes too
+                os.kill(pid1, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=wait)
+    except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired; nothing more to do
+        pass

@@ -93,15 +93,10 @@ static void on_close(ssh_session s, ssh_channel ch, void *ud)
 	((struct forward *)ud)->remote_closed = true;
 }
 
-static struct forward *forward_alloc(const struct session_ctx *ctx, ssh_channel ch, int fd)
+/* Join the channel and the socket: data both ways through chanio. */
+static void attach(struct forward *f, ssh_channel ch, int fd)
 {
-	struct forward *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return NULL;
-	f->ctx = ctx;
 	f->ch = ch;
-	f->cfd = f->watch_fd = -1;
 	chanio_init(&f->io, ch);
 	f->io.wfd = f->io.rfd[0] = fd;
 	f->io.wfd_shutdown = true;
@@ -111,6 +106,17 @@ static struct forward *forward_alloc(const struct session_ctx *ctx, ssh_channel 
 	f->cb.channel_close_function = on_close;
 	ssh_callbacks_init(&f->cb);
 	ssh_set_channel_callbacks(ch, &f->cb);
+}
+
+static struct forward *forward_alloc(const struct session_ctx *ctx, ssh_channel ch, int fd)
+{
+	struct forward *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->ctx = ctx;
+	f->cfd = f->watch_fd = -1;
+	attach(f, ch, fd);
 	return f;
 }
 
@@ -312,16 +318,7 @@ static bool open_done(struct forward *f)
 		return true;
 	}
 	tune(fd);
-	f->ch = ch;
-	chanio_init(&f->io, ch);
-	f->io.wfd = f->io.rfd[0] = fd;
-	f->io.wfd_shutdown = true;
-	f->cb.userdata = f;
-	f->cb.channel_data_function = on_data;
-	f->cb.channel_eof_function = on_eof;
-	f->cb.channel_close_function = on_close;
-	ssh_callbacks_init(&f->cb);
-	ssh_set_channel_callbacks(ch, &f->cb);
+	attach(f, ch, fd);
 	audit_direct(f->ctx, f->host, f->port, NULL, NULL);
 	return false;
 }

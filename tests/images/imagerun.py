@@ -13,9 +13,7 @@ its mounts), then removes the container copy, pass or fail.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ from pathlib import Path
 from podman_store import HERE, Store, private_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from proctools import kill_namespace_run  # noqa: E402
 from readyrecord import ready_record_in  # noqa: E402
 
 UNSHARE = shutil.which("unshare", path="/usr/bin:/bin") or "/usr/bin/unshare"
@@ -172,20 +171,7 @@ class ImageRun:
     # -- cleanup
     def cleanup(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            pid = self.pid1()
-            if pid:
-                try:  # the namespace's init: every process in it goes too
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
+            kill_namespace_run(self.proc, self.pid1(), wait=30)
         if self.cid:
             self.store.drop_rootfs(self.cid)
             self.cid = None

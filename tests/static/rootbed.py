@@ -42,9 +42,7 @@ workdir/stderr; the ready record is read from either.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -54,6 +52,7 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 sys.path.insert(0, str(TESTS))
 
+from proctools import kill_namespace_run  # noqa: E402
 from readyrecord import ready_record_in  # noqa: E402
 
 UNSHARE = shutil.which("unshare", path="/usr/bin:/bin") or "/usr/bin/unshare"
@@ -258,21 +257,7 @@ class RootRun:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            pid = self.pid1()
-            if pid:
-                try:  # the namespace's init: every process in it goes too
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_namespace_run(self.proc, self.pid1() if self.proc.poll() is None else None, wait=60)
 
     def cleanup(self) -> None:
         self.stop()
