@@ -57,7 +57,7 @@ static bool env_allowed(const char *entry)
 #define NUM_FIELDS(X) \
 	X(mode) X(port) X(login_grace) X(max_auth_tries) X(max_startups.start) X(max_startups.rate) \
 	X(max_startups.full) X(per_source_max_startups) X(per_source_netblock.v4) X(per_source_netblock.v6) \
-	X(idle_timeout) X(keepalive) X(gateway_ports)
+	X(idle_timeout) X(keepalive) X(gateway_ports) X(agent_forwarding)
 
 static cJSON *encode(const struct session_params *sp)
 {
