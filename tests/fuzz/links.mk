@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # links.mk — the agent modules each fuzz harness links (agent/ paths without .c).
-fuzz_authkeys_LINK := lib/dynlib ssh/authkeys ssh/match ssh/sshlib
+fuzz_authkeys_LINK := lib/dynlib lib/passwd ssh/authkeys ssh/match ssh/sshlib
 fuzz_authsig_LINK := lib/dynlib ssh/authsig ssh/sshlib
 fuzz_config_LINK := daemon/config lib/duration lib/log lib/passwd lib/strutil lib/vis
 fuzz_control_LINK := daemon/config daemon/control daemon/hold daemon/phase daemon/requests init/spawn lib/clock lib/duration lib/log lib/passwd lib/strutil lib/vis

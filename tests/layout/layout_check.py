@@ -11,6 +11,9 @@
    dependency files name it, never the whole agent.
 3. Every unit test binary links fewer agent modules than the whole agent
    (tests/unit/links.mk), and only modules that exist.
+4. Every fuzz harness's module list (tests/fuzz/links.mk) is closed: each
+   agent function a listed module calls is in a listed module (or stubbed
+   by the harness), so `make fuzz` links.
 
 Usage: layout_check.py BUILD_DIR   (after `make` and the unit tests built)
 """
@@ -106,7 +109,10 @@ def check_rebuilds(problems, build):
     spellings = {}
     for d, _, files in os.walk(os.path.join(build, "agent")):
         for f in files:
-            if f.endswith(".d"):
+            # A .d whose source is gone (a file moved or deleted since) is
+            # ignored: make would not build its object either.
+            if f.endswith(".d") and os.path.exists(os.path.join(
+                    AGENT, os.path.relpath(os.path.join(d, f), os.path.join(build, "agent"))[:-2] + ".c")):
                 dep = open(os.path.join(d, f)).read().replace("\\\n", " ")
                 target, _, rest = dep.split("\n\n")[0].partition(":")
                 objects[target.strip()] = {os.path.normpath(x) for x in rest.split()}
@@ -153,18 +159,61 @@ def check_unit_links(problems):
         fail(problems, "tests/unit/links.mk lists %d tests, tests/unit has %d" % (n, len(tests)))
 
 
+def object_symbols(build):
+    """{module: (defined, undefined)} from nm over the agent's objects in build."""
+    out = {}
+    for mod in {os.path.relpath(p, AGENT)[:-2] for p in sources() if p.endswith(".c")} - {"main"}:
+        defined, undefined = set(), set()
+        nm = subprocess.run(["nm", os.path.join(ROOT, build, "agent", mod + ".o")],
+                            capture_output=True, text=True).stdout
+        for line in nm.splitlines():
+            f = line.split()
+            if len(f) == 2 and f[0] == "U":
+                undefined.add(f[1])
+            elif len(f) == 3 and f[1] in "TDBRC":
+                defined.add(f[2])
+        out[mod] = (defined, undefined)
+    return out
+
+
+def check_fuzz_links(problems, build):
+    # The fuzz harnesses are only linked by `make fuzz` (clang, CI's last
+    # steps); checking here that each list is closed under the agent symbols
+    # its modules call catches a module that grew a dependency in `make check`.
+    objs = object_symbols(build)
+    owner = {s: m for m, (d, _) in objs.items() for s in d}
+    for line in open(os.path.join(ROOT, "tests", "fuzz", "links.mk")):
+        m = re.match(r"^fuzz_(\S+)_LINK\s*:=(.*)$", line)
+        if not m:
+            continue
+        name, linked = m.group(1), set(m.group(2).split())
+        # A harness may stand in for a module it does not link (a stub at
+        # column 0 in its source, "type name(args)" without a semicolon).
+        harness = open(os.path.join(ROOT, "tests", "fuzz", name, "fuzz_%s.c" % name)).read()
+        stubs = set(re.findall(r"^[A-Za-z_][^;\n]*?\b(\w+)\([^;]*$", harness, re.M))
+        for mod in sorted(linked):
+            if mod not in objs:
+                fail(problems, "fuzz harness %s links %s, which is not an agent module" % (name, mod))
+                continue
+            for sym in sorted(objs[mod][1]):
+                if sym in owner and owner[sym] not in linked and sym not in stubs:
+                    fail(problems, "fuzz harness %s: %s calls %s, defined in %s, which "
+                         "tests/fuzz/links.mk does not link" % (name, mod, sym, owner[sym]))
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build/std"
     problems = []
     check_includes(problems)
     check_rebuilds(problems, build)
     check_unit_links(problems)
+    check_fuzz_links(problems, build)
     for p in problems:
         print("layout-check: " + p, file=sys.stderr)
     if problems:
         return 1
     print("layout-check: includes follow the area interfaces, header changes rebuild only their "
-          "dependents, unit tests link parts of the agent")
+          "dependents, unit tests link parts of the agent, fuzz harness links are closed")
     return 0
 
 
