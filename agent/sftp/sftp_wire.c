@@ -319,24 +319,22 @@ void sftp_wire_strmode(mode_t mode, char out[12])
 	default: t = '?'; break;
 	}
 	out[0] = t;
-	out[1] = mode & S_IRUSR ? 'r' : '-';
-	out[2] = mode & S_IWUSR ? 'w' : '-';
-	if (mode & S_ISUID)
-		out[3] = mode & S_IXUSR ? 's' : 'S';
-	else
-		out[3] = mode & S_IXUSR ? 'x' : '-';
-	out[4] = mode & S_IRGRP ? 'r' : '-';
-	out[5] = mode & S_IWGRP ? 'w' : '-';
-	if (mode & S_ISGID)
-		out[6] = mode & S_IXGRP ? 's' : 'S';
-	else
-		out[6] = mode & S_IXGRP ? 'x' : '-';
-	out[7] = mode & S_IROTH ? 'r' : '-';
-	out[8] = mode & S_IWOTH ? 'w' : '-';
-	if (mode & S_ISVTX)
-		out[9] = mode & S_IXOTH ? 't' : 'T';
-	else
-		out[9] = mode & S_IXOTH ? 'x' : '-';
+	/* user, group, other: r w x, where x shows setuid/setgid/sticky as
+	 * s/t (executable) or S/T (not), as ls -l does. */
+	static const struct { mode_t r, w, x, special; char set; } triad[] = {
+		{ S_IRUSR, S_IWUSR, S_IXUSR, S_ISUID, 's' },
+		{ S_IRGRP, S_IWGRP, S_IXGRP, S_ISGID, 's' },
+		{ S_IROTH, S_IWOTH, S_IXOTH, S_ISVTX, 't' },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		char *o = out + 1 + 3 * i;
+		o[0] = mode & triad[i].r ? 'r' : '-';
+		o[1] = mode & triad[i].w ? 'w' : '-';
+		if (mode & triad[i].special)
+			o[2] = mode & triad[i].x ? triad[i].set : (char)(triad[i].set - 'a' + 'A');
+		else
+			o[2] = mode & triad[i].x ? 'x' : '-';
+	}
 	out[10] = ' ';
 	out[11] = '\0';
 }

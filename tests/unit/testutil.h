@@ -77,6 +77,15 @@ static inline void tu_reset(void)
 	*tu_failures() = 0;
 }
 
+/* A cmocka setup that starts each test with no failed checks:
+ * cmocka_unit_test_setup(test_x, tu_setup). */
+static inline int tu_setup(void **state)
+{
+	(void)state;
+	tu_reset();
+	return 0;
+}
+
 static inline const char *tu_str(const char *s)
 {
 	return s ? s : "(null)";

@@ -480,29 +480,22 @@ static void test_start_path(void **state)
 	assert_int_equal(spawn_exit_code(reap(pid)), 127);
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_exit_statuses, reset),
-		cmocka_unit_test_setup(test_signals, reset),
-		cmocka_unit_test_setup(test_synthetic_statuses, reset),
-		cmocka_unit_test_setup(test_exec_failure_code, reset),
-		cmocka_unit_test_setup(test_spawn_missing, reset),
-		cmocka_unit_test_setup(test_spawn_exec_errors, reset),
-		cmocka_unit_test_setup(test_spawn_runs, reset),
-		cmocka_unit_test_setup(test_spawn_signal_state, reset),
-		cmocka_unit_test_setup(test_start_env_dir_stdio, reset),
-		cmocka_unit_test_setup(test_start_stdin, reset),
-		cmocka_unit_test_setup(test_start_close_fds, reset),
-		cmocka_unit_test_setup(test_start_session_and_pty, reset),
-		cmocka_unit_test_setup(test_start_path, reset),
+		cmocka_unit_test_setup(test_exit_statuses, tu_setup),
+		cmocka_unit_test_setup(test_signals, tu_setup),
+		cmocka_unit_test_setup(test_synthetic_statuses, tu_setup),
+		cmocka_unit_test_setup(test_exec_failure_code, tu_setup),
+		cmocka_unit_test_setup(test_spawn_missing, tu_setup),
+		cmocka_unit_test_setup(test_spawn_exec_errors, tu_setup),
+		cmocka_unit_test_setup(test_spawn_runs, tu_setup),
+		cmocka_unit_test_setup(test_spawn_signal_state, tu_setup),
+		cmocka_unit_test_setup(test_start_env_dir_stdio, tu_setup),
+		cmocka_unit_test_setup(test_start_stdin, tu_setup),
+		cmocka_unit_test_setup(test_start_close_fds, tu_setup),
+		cmocka_unit_test_setup(test_start_session_and_pty, tu_setup),
+		cmocka_unit_test_setup(test_start_path, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }

@@ -77,19 +77,12 @@ static void test_odd_cap(void **state)
 	assert_true(backoff_next(&b, 0) == UINT64_MAX);
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_doubles_to_the_cap, reset),
-		cmocka_unit_test_setup(test_stable_run_resets, reset),
-		cmocka_unit_test_setup(test_odd_cap, reset),
+		cmocka_unit_test_setup(test_doubles_to_the_cap, tu_setup),
+		cmocka_unit_test_setup(test_stable_run_resets, tu_setup),
+		cmocka_unit_test_setup(test_odd_cap, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }

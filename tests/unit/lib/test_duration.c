@@ -188,21 +188,14 @@ static void test_round_trip(void **state)
 	TU_END();
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_parse_accepts, reset),
-		cmocka_unit_test_setup(test_parse_rejects, reset),
-		cmocka_unit_test_setup(test_format, reset),
-		cmocka_unit_test_setup(test_format_small_buffer, reset),
-		cmocka_unit_test_setup(test_round_trip, reset),
+		cmocka_unit_test_setup(test_parse_accepts, tu_setup),
+		cmocka_unit_test_setup(test_parse_rejects, tu_setup),
+		cmocka_unit_test_setup(test_format, tu_setup),
+		cmocka_unit_test_setup(test_format_small_buffer, tu_setup),
+		cmocka_unit_test_setup(test_round_trip, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }

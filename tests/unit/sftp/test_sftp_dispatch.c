@@ -436,23 +436,16 @@ static void test_listing(void **state)
 	TU_END();
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_init_and_version, reset),
-		cmocka_unit_test_setup(test_request_before_init, reset),
-		cmocka_unit_test_setup(test_open_write_read_close, reset),
-		cmocka_unit_test_setup(test_errors, reset),
-		cmocka_unit_test_setup(test_unknown_types_and_extensions, reset),
-		cmocka_unit_test_setup(test_read_only, reset),
-		cmocka_unit_test_setup(test_listing, reset),
+		cmocka_unit_test_setup(test_init_and_version, tu_setup),
+		cmocka_unit_test_setup(test_request_before_init, tu_setup),
+		cmocka_unit_test_setup(test_open_write_read_close, tu_setup),
+		cmocka_unit_test_setup(test_errors, tu_setup),
+		cmocka_unit_test_setup(test_unknown_types_and_extensions, tu_setup),
+		cmocka_unit_test_setup(test_read_only, tu_setup),
+		cmocka_unit_test_setup(test_listing, tu_setup),
 	};
 
 	log_set_level(PLOG_ERROR); /* the protocol errors provoked here warn */

@@ -249,22 +249,15 @@ static void test_limit_follows_rlimit_nofile(void **state)
 	sftp_handles_free(hs);
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_add_get_close, reset),
-		cmocka_unit_test_setup(test_bad_handle_strings, reset),
-		cmocka_unit_test_setup(test_stale_handle_after_reuse, reset),
-		cmocka_unit_test_setup(test_table_is_bounded, reset),
-		cmocka_unit_test_setup(test_close_error_still_frees, reset),
-		cmocka_unit_test_setup(test_limit_follows_rlimit_nofile, reset),
+		cmocka_unit_test_setup(test_add_get_close, tu_setup),
+		cmocka_unit_test_setup(test_bad_handle_strings, tu_setup),
+		cmocka_unit_test_setup(test_stale_handle_after_reuse, tu_setup),
+		cmocka_unit_test_setup(test_table_is_bounded, tu_setup),
+		cmocka_unit_test_setup(test_close_error_still_frees, tu_setup),
+		cmocka_unit_test_setup(test_limit_follows_rlimit_nofile, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }

@@ -274,23 +274,16 @@ static void test_longname(void **state)
 	TU_END();
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_reader_integers, reset),
-		cmocka_unit_test_setup(test_reader_strings, reset),
-		cmocka_unit_test_setup(test_attrs, reset),
-		cmocka_unit_test_setup(test_packet_building, reset),
-		cmocka_unit_test_setup(test_status, reset),
-		cmocka_unit_test_setup(test_strmode, reset),
-		cmocka_unit_test_setup(test_longname, reset),
+		cmocka_unit_test_setup(test_reader_integers, tu_setup),
+		cmocka_unit_test_setup(test_reader_strings, tu_setup),
+		cmocka_unit_test_setup(test_attrs, tu_setup),
+		cmocka_unit_test_setup(test_packet_building, tu_setup),
+		cmocka_unit_test_setup(test_status, tu_setup),
+		cmocka_unit_test_setup(test_strmode, tu_setup),
+		cmocka_unit_test_setup(test_longname, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }

@@ -325,23 +325,16 @@ static int setup(void **state)
 	return 0;
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_names, reset),
-		cmocka_unit_test_setup(test_kinds_and_key_options, reset),
-		cmocka_unit_test_setup(test_session_requests, reset),
-		cmocka_unit_test_setup(test_signals, reset),
-		cmocka_unit_test_setup(test_what_runs, reset),
-		cmocka_unit_test_setup(test_where_it_starts, reset),
-		cmocka_unit_test_setup(test_authorized_keys_lines, reset),
+		cmocka_unit_test_setup(test_names, tu_setup),
+		cmocka_unit_test_setup(test_kinds_and_key_options, tu_setup),
+		cmocka_unit_test_setup(test_session_requests, tu_setup),
+		cmocka_unit_test_setup(test_signals, tu_setup),
+		cmocka_unit_test_setup(test_what_runs, tu_setup),
+		cmocka_unit_test_setup(test_where_it_starts, tu_setup),
+		cmocka_unit_test_setup(test_authorized_keys_lines, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL) ? 1 : 0;
 }

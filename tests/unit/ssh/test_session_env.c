@@ -230,23 +230,16 @@ static void test_workdir(void **state)
 	free(dir);
 }
 
-static int reset(void **state)
-{
-	(void)state;
-	tu_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_user, reset),
-		cmocka_unit_test_setup(test_init_copies_environment, reset),
-		cmocka_unit_test_setup(test_set_and_put, reset),
-		cmocka_unit_test_setup(test_client_may_set, reset),
-		cmocka_unit_test_setup(test_login_variables, reset),
-		cmocka_unit_test_setup(test_login_pty_and_overrides, reset),
-		cmocka_unit_test_setup(test_workdir, reset),
+		cmocka_unit_test_setup(test_user, tu_setup),
+		cmocka_unit_test_setup(test_init_copies_environment, tu_setup),
+		cmocka_unit_test_setup(test_set_and_put, tu_setup),
+		cmocka_unit_test_setup(test_client_may_set, tu_setup),
+		cmocka_unit_test_setup(test_login_variables, tu_setup),
+		cmocka_unit_test_setup(test_login_pty_and_overrides, tu_setup),
+		cmocka_unit_test_setup(test_workdir, tu_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }
