@@ -31,10 +31,10 @@ def server(sb, mode):
     return srv
 
 
-def echo_unix(path):
-    """An upper-casing echo server on a unix socket, in a thread."""
-    ls = socket.socket(socket.AF_UNIX)
-    ls.bind(str(path))
+def echo_server(family, address):
+    """An upper-casing echo server (unix or TCP) in a thread; close it to stop."""
+    ls = socket.socket(family)
+    ls.bind(address)
     ls.listen(8)
 
     def serve():
@@ -48,24 +48,14 @@ def echo_unix(path):
                     c.sendall(chunk.upper())
     threading.Thread(target=serve, daemon=True).start()
     return ls
+
+
+def echo_unix(path):
+    return echo_server(socket.AF_UNIX, str(path))
 
 
 def echo_tcp():
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(8)
-
-    def serve():
-        while True:
-            try:
-                c, _ = ls.accept()
-            except OSError:
-                return
-            with c:
-                for chunk in iter(lambda: c.recv(65536), b""):
-                    c.sendall(chunk.upper())
-    threading.Thread(target=serve, daemon=True).start()
-    return ls
+    return echo_server(socket.AF_INET, ("127.0.0.1", 0))
 
 
 def roundtrip(s):
