@@ -10,31 +10,7 @@ static const struct dynlib_spec spec = { sonames, "libcurl4", "libcurl 7.75 or l
 
 struct curllib curllib_table;
 
-#ifdef PORTHOLE_STATIC
-/* The static binary links the library in: the table holds the linked
- * functions, so the code calling through it is the same in both builds. */
-static int fill(struct curllib *lib, char *err, size_t len)
-{
-	(void)err;
-	(void)len;
-	(void)spec;
-#define X(f) lib->f = f;
-	CURLLIB_FUNCTIONS(X)
-#undef X
-	dynlib_linked(&lib->dl, "libcurl (linked in)");
-	return 0;
-}
-#else
-/* Every function of CURLLIB_FUNCTIONS into lib: the one place that knows
- * they come from dlopen(). */
-static int fill(struct curllib *lib, char *err, size_t len)
-{
-#define X(f) { #f, (void **)&lib->f },
-	const struct dynlib_sym syms[] = { CURLLIB_FUNCTIONS(X) };
-#undef X
-	return dynlib_open(&lib->dl, &spec, syms, sizeof(syms) / sizeof(syms[0]), err, len);
-}
-#endif
+DYNLIB_DEFINE_FILL(struct curllib, CURLLIB_FUNCTIONS, spec, "libcurl (linked in)")
 
 int curllib_load(char *err, size_t len)
 {

@@ -3,9 +3,10 @@
  * than links: libssh (ssh/sshlib.h) and libcurl (aws/curllib.h), which
  * would otherwise map OpenSSL and more into every porthole process, PID 1
  * included.  Each keeps its own function table and the X-macro list of the
- * functions it uses, and fills the table in one function of its own, with
- * dynlib_open(); a build that links the libraries instead needs only that
- * function changed. */
+ * functions it uses, and fills the table with the fill() that
+ * DYNLIB_DEFINE_FILL writes: dlopen() in the dynamic build, the linked
+ * functions in the static one (-DPORTHOLE_STATIC), so the code calling
+ * through the table is the same in both. */
 #ifndef PORTHOLE_DYNLIB_H
 #define PORTHOLE_DYNLIB_H
 
@@ -44,5 +45,31 @@ void dynlib_linked(struct dynlib *dl, const char *name);
 
 /* Unload it (a later version check refused it); NULL-safe. */
 void dynlib_close(struct dynlib *dl);
+
+/* Defines `static int fill(TYPE *lib, char *err, size_t len)`: every
+ * function of the X-macro list FUNCTIONS into lib (whose struct dynlib is
+ * lib->dl), from SPEC's library; 0, or -1 with why in err.  NAME names the
+ * linked-in library in the static build's messages. */
+#define DYNLIB_SYM_SLOT_(f) { #f, (void **)&lib->f },
+#define DYNLIB_LINKED_SLOT_(f) lib->f = f;
+#ifdef PORTHOLE_STATIC
+#define DYNLIB_DEFINE_FILL(TYPE, FUNCTIONS, SPEC, NAME)          \
+	static int fill(TYPE *lib, char *err, size_t len)        \
+	{                                                        \
+		(void)err;                                       \
+		(void)len;                                       \
+		(void)(SPEC);                                    \
+		FUNCTIONS(DYNLIB_LINKED_SLOT_)                   \
+		dynlib_linked(&lib->dl, NAME);                   \
+		return 0;                                        \
+	}
+#else
+#define DYNLIB_DEFINE_FILL(TYPE, FUNCTIONS, SPEC, NAME)                                        \
+	static int fill(TYPE *lib, char *err, size_t len)                                      \
+	{                                                                                      \
+		const struct dynlib_sym syms[] = { FUNCTIONS(DYNLIB_SYM_SLOT_) };              \
+		return dynlib_open(&lib->dl, &(SPEC), syms, sizeof(syms) / sizeof(syms[0]), err, len); \
+	}
+#endif
 
 #endif

@@ -10,31 +10,7 @@ static const struct dynlib_spec spec = { sonames, "libssh-4", "libssh 0.10 or la
 
 struct sshlib sshlib_table;
 
-#ifdef PORTHOLE_STATIC
-/* The static binary links the library in: the table holds the linked
- * functions, so the code calling through it is the same in both builds. */
-static int fill(struct sshlib *lib, char *err, size_t len)
-{
-	(void)err;
-	(void)len;
-	(void)spec;
-#define X(f) lib->f = f;
-	SSHLIB_FUNCTIONS(X)
-#undef X
-	dynlib_linked(&lib->dl, "libssh (linked in)");
-	return 0;
-}
-#else
-/* Every function of SSHLIB_FUNCTIONS into lib: the one place that knows
- * they come from dlopen(). */
-static int fill(struct sshlib *lib, char *err, size_t len)
-{
-#define X(f) { #f, (void **)&lib->f },
-	const struct dynlib_sym syms[] = { SSHLIB_FUNCTIONS(X) };
-#undef X
-	return dynlib_open(&lib->dl, &spec, syms, sizeof(syms) / sizeof(syms[0]), err, len);
-}
-#endif
+DYNLIB_DEFINE_FILL(struct sshlib, SSHLIB_FUNCTIONS, spec, "libssh (linked in)")
 
 int sshlib_load(char *err, size_t len)
 {
