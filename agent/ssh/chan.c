@@ -79,12 +79,8 @@ static int nonblock(int fd)
 static void audit(const struct chan *sc, const struct chan_command *cmd)
 {
 	const struct session_ctx *ctx = sc->ctx;
-	cJSON *f = cJSON_CreateObject();
+	cJSON *f = session_ctx_event(ctx, cmd->what);
 
-	cJSON_AddStringToObject(f, "user", ctx->user.name);
-	cJSON_AddStringToObject(f, "addr", ctx->peer);
-	cJSON_AddStringToObject(f, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(f, "request", cmd->what);
 	if (cmd->command)
 		cJSON_AddStringToObject(f, "command", cmd->command);
 	if (cmd->forced)

@@ -134,12 +134,8 @@ static void tune(int fd)
 static void audit_direct(const struct session_ctx *ctx, const char *host, unsigned port, const char *refused_by,
 			 const char *error)
 {
-	cJSON *fl = cJSON_CreateObject();
+	cJSON *fl = session_ctx_event(ctx, chan_table_kind_name(CHAN_DIRECT_TCPIP));
 
-	cJSON_AddStringToObject(fl, "user", ctx->user.name);
-	cJSON_AddStringToObject(fl, "addr", ctx->peer);
-	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(fl, "request", chan_table_kind_name(CHAN_DIRECT_TCPIP));
 	cJSON_AddStringToObject(fl, "host", host);
 	cJSON_AddNumberToObject(fl, "port", port);
 	if (refused_by) {
@@ -448,11 +444,7 @@ struct forward_listener *forward_listen(const struct session_ctx *ctx, ssh_messa
 		addr = "";
 	if (port < 0 || port > 65535)
 		return NULL;
-	cJSON *fl = cJSON_CreateObject();
-	cJSON_AddStringToObject(fl, "user", ctx->user.name);
-	cJSON_AddStringToObject(fl, "addr", ctx->peer);
-	cJSON_AddStringToObject(fl, "key", ctx->fingerprint);
-	cJSON_AddStringToObject(fl, "request", chan_table_kind_name(CHAN_TCPIP_FORWARD));
+	cJSON *fl = session_ctx_event(ctx, chan_table_kind_name(CHAN_TCPIP_FORWARD));
 	cJSON_AddStringToObject(fl, "listen_host", addr);
 	cJSON_AddNumberToObject(fl, "listen_port", port);
 	if ((refused_by = chan_table_refused_by(CHAN_TCPIP_FORWARD, &ctx->key->o, *addr ? addr : "localhost",

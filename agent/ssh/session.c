@@ -469,11 +469,7 @@ static const char *agent_socket(void *ud)
 		return forward_listener_path(c->agent);
 	if (c->agent_failed || c->n_items >= MAX_ITEMS)
 		return NULL;
-	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "user", c->ctx.user.name);
-	cJSON_AddStringToObject(f, "addr", c->ctx.peer);
-	cJSON_AddStringToObject(f, "key", c->ctx.fingerprint);
-	cJSON_AddStringToObject(f, "request", chan_table_req_name(CHAN_REQ_AUTH_AGENT));
+	f = session_ctx_event(&c->ctx, chan_table_req_name(CHAN_REQ_AUTH_AGENT));
 	rc = forward_agent_listen(&c->ctx, &l);
 	if (rc < 0) {
 		c->agent_failed = true;

@@ -5,6 +5,8 @@
 #ifndef PORTHOLE_SESSION_CTX_H
 #define PORTHOLE_SESSION_CTX_H
 
+#include <cjson/cJSON.h>
+
 #include "authkeys.h"
 #include "session_env.h"
 #include "ssh_settings.h"
@@ -30,5 +32,19 @@ struct session_ctx {
 	const char *(*agent_socket)(void *conn);
 	void *conn;
 };
+
+/* A new ssh_request audit event with the fields every one starts with:
+ * who, from where, with which key, asking for what.  The caller adds its
+ * own and hands it to report_log(). */
+static inline cJSON *session_ctx_event(const struct session_ctx *ctx, const char *request)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "user", ctx->user.name);
+	cJSON_AddStringToObject(f, "addr", ctx->peer);
+	cJSON_AddStringToObject(f, "key", ctx->fingerprint);
+	cJSON_AddStringToObject(f, "request", request);
+	return f;
+}
 
 #endif
